@@ -1,0 +1,446 @@
+"""The neuron embedding gamma_lambda^r and the Hessian at its image.
+
+Paper 000 Section V (001 Section 5): to add a neuron n(l, -1; x) to hidden
+layer l, copy the incoming weights [u_{r,i}]_i of neuron r and split its
+outgoing weights [v_{s,r}]_s into lambda * v (for the new neuron) and
+(1 - lambda) * v (kept by neuron r):
+
+    gamma_lambda^r(u_r, v_r, w_bar) = (u_r, lambda v_r, u_r, (1 - lambda) v_r, w_bar).
+
+In code the new neuron n(l, -1) is appended as the **last** neuron of layer
+l (index ``n_l`` counted from 0); ``r`` counts from 0. The network function
+and every existing neuron's values are unchanged for every lambda.
+
+Lemma 1 of 000 (Lemma 12 of 001) gives the Hessian at the image in the basis
+
+    (u_{-1}+u_r, v_{-1}+v_r, w_bar, alpha u_{-1} - beta u_r, v_{-1} - v_r),
+    lambda = beta / (alpha + beta),
+
+as a block matrix built from the smaller network's Hessian and the matrices
+B (eq. (1)) and D (eq. (2)). "Hessian in a basis" means P^T H P where the
+columns of P are those direction vectors (so the v_{-1}+v_r block carries
+the factor 4, as in the Lemma).
+
+Normalisation. Eq. (1)-(2) of 000 carry the residual f - y, and 000's loss
+is sum (f - y)^2; with that loss the B-block of the Hessian is
+2 alpha beta B and the D-blocks are 2(alpha -/+ beta) D. The Lemma holds
+verbatim for L = 1/2 sum (f - y)^2. Paper 001 writes B and D with
+d l_alpha / d n(l+1, k) = 2 (f - y) ..., i.e. 2x the 000 matrices, which
+makes Lemma 12 exact for 001's loss sum (f - y)^2. This module returns
+the 000 matrices (eq. (1), (2) verbatim); :func:`lemma1_hessian` applies
+the factor 2c of the chosen normalisation (c = 1 or 1/2).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from numbers import Integral, Real
+
+import numpy as np
+
+from .derivatives import SquaredLoss
+from .network import Network
+
+__all__ = [
+    "embed_neuron",
+    "embed_repeatedly",
+    "small_to_big_indices",
+    "Lemma1Basis",
+    "lemma1_basis",
+    "lemma1_hessian",
+    "B_matrix",
+    "D_matrix",
+    "Definiteness",
+    "definiteness",
+    "degenerate_direction",
+    "descent_direction",
+    "alpha_beta",
+]
+
+
+def _check_lambda(lam, name="lam"):
+    if isinstance(lam, bool) or not isinstance(lam, Real):
+        raise TypeError(f"{name} must be a real number, got {lam!r}")
+    if not np.isfinite(lam):
+        raise ValueError(f"{name} must be finite, got {lam!r}")
+    return float(lam)
+
+
+def _check_neuron(net: Network, layer, r):
+    if not isinstance(net, Network):
+        raise TypeError(f"net must be a lossland.Network, got {type(net).__name__}")
+    layer = net.check_layer(layer, hidden=True)
+    if isinstance(r, bool) or not isinstance(r, Integral):
+        raise TypeError(f"r must be an integer neuron index, got {r!r}")
+    if not 0 <= r < net.widths[layer]:
+        raise ValueError(f"r={r} is out of range: hidden layer {layer} has neurons 0..{net.widths[layer] - 1}")
+    return layer, int(r)
+
+
+def alpha_beta(lam: float) -> tuple[float, float]:
+    """The default (alpha, beta) = (1 - lambda, lambda), so lambda = beta / (alpha + beta)."""
+    lam = _check_lambda(lam)
+    return 1.0 - lam, lam
+
+
+# ------------------------------------------------------------------ gamma
+def embed_neuron(net: Network, theta, layer: int, r: int, lam: float):
+    """Apply gamma_lambda^r to hidden ``layer``: returns ``(bigger_net, bigger_theta)``.
+
+    Paper 000, Section V (definition of gamma); 001, Section 5.
+    """
+    layer, r = _check_neuron(net, layer, r)
+    lam = _check_lambda(lam)
+    W, b = net.unflatten(theta)
+    widths = list(net.widths)
+    widths[layer] += 1
+    big = net.with_widths(widths)
+    W2 = {m: W[m].copy() for m in W}
+    b2 = {m: b[m].copy() for m in b}
+    W2[layer] = np.vstack([W[layer], W[layer][r:r + 1]])
+    b2[layer] = np.append(b[layer], b[layer][r])
+    v = W[layer + 1][:, r].copy()
+    out = np.hstack([W[layer + 1], (lam * v)[:, None]])
+    out[:, r] = (1.0 - lam) * v
+    W2[layer + 1] = out
+    return big, big.flatten(W2, b2 if net.biases else None)
+
+
+def embed_repeatedly(net: Network, theta, layer: int, r: int, lambdas):
+    """Apply gamma_{lambda_t}^r for each lambda_t in turn (000, proof of Theorem 7).
+
+    Each step adds one neuron to ``layer`` by splitting neuron ``r`` again.
+    """
+    lambdas = list(lambdas)
+    if not lambdas:
+        raise ValueError("lambdas must contain at least one value")
+    for lam in lambdas:
+        net, theta = embed_neuron(net, theta, layer, r, lam)
+    return net, theta
+
+
+def small_to_big_indices(net: Network, layer: int) -> np.ndarray:
+    """Flat index in the bigger network (after :func:`embed_neuron` on ``layer``) of each small parameter."""
+    layer = net.check_layer(layer, hidden=True)
+    widths = list(net.widths)
+    widths[layer] += 1
+    big = net.with_widths(widths)
+    Ws, bs = net.unflatten(np.arange(net.n_params, dtype=float))
+    Wb, bb = big.unflatten(np.arange(big.n_params, dtype=float))
+    mapping = np.empty(net.n_params, dtype=int)
+    for m in range(1, net.depth + 1):
+        n_out, n_in = Ws[m].shape
+        mapping[Ws[m].astype(int).ravel()] = Wb[m][:n_out, :n_in].astype(int).ravel()
+        if net.biases:
+            mapping[bs[m].astype(int)] = bb[m][:n_out].astype(int)
+    return mapping
+
+
+# ------------------------------------------------------------- B and D
+def _layer_terms(objective: SquaredLoss, theta, layer: int, r: int):
+    net = objective.net
+    fw = net.forward(theta, objective.X)
+    W, _ = net.unflatten(theta)
+    g = objective.output_deltas(theta)[layer + 1]          # d f / d n(l+1, s; x), (N, n_{l+1})
+    a = fw.act[layer - 1]                                     # act(l-1, i; x), (N, n_{l-1})
+    if net.biases:
+        a = np.hstack([a, np.ones((a.shape[0], 1))])
+    z = fw.pre[layer][:, r]                                   # n(l, r; x)
+    res = fw.output - objective.y                              # f(x) - y
+    v = W[layer + 1][:, r]                                    # v*_{s,r}
+    return res, g, a, z, v
+
+
+def _objective(net, theta, X, y):
+    obj = SquaredLoss(net, X, y)
+    return obj, net.check_params(theta)
+
+
+def B_matrix(net: Network, theta, X, y, layer: int, r: int) -> np.ndarray:
+    """B^r_{i,j} of paper 000, eq. (1) (001, eq. (1) is twice this).
+
+    B_ij = sum_alpha (f - y) * sum_k dh/dn(l+1, k) v*_{k,r} * sigma''(n(l, r)) * act(l-1, i) act(l-1, j).
+    Indices i, j run over the neurons of layer l-1, then the bias input 1 when
+    the network has biases.
+    """
+    layer, r = _check_neuron(net, layer, r)
+    obj, theta = _objective(net, theta, X, y)
+    res, g, a, z, v = _layer_terms(obj, theta, layer, r)
+    weight = res * (g @ v) * net.activation.d2(z)
+    return (a * weight[:, None]).T @ a
+
+
+def D_matrix(net: Network, theta, X, y, layer: int, r: int, return_scale: bool = False):
+    """D^{r,s}_i of paper 000, eq. (2), as an array indexed ``[i, s]`` (001: twice this).
+
+    D_i^{r,s} = sum_alpha (f - y) * dh/dn(l+1, s) * sigma'(n(l, r)) * act(l-1, i).
+
+    With ``return_scale`` also returns the same sum with every summand
+    replaced by its absolute value: the size round-off and an inexact
+    critical point have to be compared with when asking "is D zero?".
+    """
+    layer, r = _check_neuron(net, layer, r)
+    obj, theta = _objective(net, theta, X, y)
+    res, g, a, z, _ = _layer_terms(obj, theta, layer, r)
+    w = res * net.activation.d1(z)
+    D = a.T @ (g * w[:, None])
+    if return_scale:
+        return D, np.abs(a).T @ np.abs(g * w[:, None])
+    return D
+
+
+# ----------------------------------------------------------- definiteness
+@dataclass
+class Definiteness:
+    """Verdict on a symmetric matrix from its eigenvalues.
+
+    An eigenvalue counts as zero when ``|mu| <= tol`` with
+    ``tol = max(atol, rtol * ||M||_2)``. ``margin`` is the smallest
+    ``|mu| / tol``: a definite verdict with margin 1e6 is robust, one with
+    margin 3 is not.
+    """
+
+    eigenvalues: np.ndarray
+    tol: float
+    verdict: str
+    margin: float
+
+    @property
+    def positive_definite(self) -> bool:
+        return self.verdict == "positive definite"
+
+    @property
+    def negative_definite(self) -> bool:
+        return self.verdict == "negative definite"
+
+    @property
+    def positive_semidefinite(self) -> bool:
+        return self.verdict in ("positive definite", "positive semidefinite")
+
+    def __str__(self):
+        ev = ", ".join(f"{e:.4g}" for e in self.eigenvalues)
+        return f"{self.verdict} (eigenvalues [{ev}], tol {self.tol:.1e}, margin {self.margin:.3g})"
+
+
+def definiteness(M, atol: float = 0.0, rtol: float | None = None) -> Definiteness:
+    """Classify a symmetric matrix as positive/negative (semi)definite or indefinite.
+
+    The default ``rtol = 100 * n * eps`` covers the backward error of the
+    symmetric eigensolver (O(n eps ||M||)). It does **not** cover errors in
+    M itself, such as those from an inexact critical point: pass ``atol``
+    for those (the notebooks print the margin either way).
+    """
+    M = np.asarray(M, dtype=float)
+    if M.ndim != 2 or M.shape[0] != M.shape[1] or M.shape[0] == 0:
+        raise ValueError(f"M must be a non-empty square matrix, got shape {M.shape}")
+    if not np.all(np.isfinite(M)):
+        raise ValueError("M contains non-finite values")
+    asym = np.abs(M - M.T).max()
+    scale = np.abs(M).max()
+    if asym > 1e-8 * max(scale, 1e-300):
+        raise ValueError(f"M must be symmetric (max |M - M^T| = {asym:.2e})")
+    n = M.shape[0]
+    if rtol is None:
+        rtol = 100 * n * np.finfo(float).eps
+    if atol < 0 or rtol < 0:
+        raise ValueError("atol and rtol must be non-negative")
+    ev = np.linalg.eigvalsh(0.5 * (M + M.T))
+    tol = max(float(atol), float(rtol) * float(np.abs(ev).max()), np.finfo(float).tiny)
+    pos, neg = ev > tol, ev < -tol
+    zero = ~(pos | neg)
+    if pos.all():
+        verdict = "positive definite"
+    elif neg.all():
+        verdict = "negative definite"
+    elif zero.all():
+        verdict = "zero"
+    elif not neg.any():
+        verdict = "positive semidefinite"
+    elif not pos.any():
+        verdict = "negative semidefinite"
+    else:
+        verdict = "indefinite"
+    margin = float(np.abs(ev).min() / tol)
+    return Definiteness(ev, tol, verdict, margin)
+
+
+# ---------------------------------------------------------- Lemma 1 basis
+@dataclass
+class Lemma1Basis:
+    """The change of basis of Lemma 1 (000) / Lemma 12 (001).
+
+    ``matrix`` P has the new basis vectors as columns, ordered in the blocks
+    ``blocks["u_sum"], blocks["v_sum"], blocks["w_bar"], blocks["u_diff"],
+    blocks["v_diff"]`` (slices of the columns). The Hessian in this basis is
+    ``P.T @ H @ P``. ``w_bar_small`` lists the small network's flat indices
+    of w_bar, in the order of the w_bar block; ``u_small``/``v_small`` those
+    of u_r and v_r.
+    """
+
+    matrix: np.ndarray
+    blocks: dict
+    w_bar_small: np.ndarray
+    u_small: np.ndarray
+    v_small: np.ndarray
+    alpha: float
+    beta: float
+
+
+def lemma1_basis(net: Network, layer: int, r: int, alpha: float, beta: float) -> Lemma1Basis:
+    """Basis (u_{-1}+u_r, v_{-1}+v_r, w_bar, alpha u_{-1} - beta u_r, v_{-1} - v_r) of Lemma 1.
+
+    ``net`` is the **smaller** network; the basis lives in the parameter
+    space of the network with one more neuron in ``layer``.
+    """
+    layer, r = _check_neuron(net, layer, r)
+    alpha, beta = _check_lambda(alpha, "alpha"), _check_lambda(beta, "beta")
+    if alpha + beta == 0:
+        raise ValueError("alpha + beta must be non-zero (lambda = beta / (alpha + beta))")
+    widths = list(net.widths)
+    widths[layer] += 1
+    big = net.with_widths(widths)
+    new = net.widths[layer]                                    # code index of n(l, -1)
+    u_small = net.incoming_indices(layer, r)
+    v_small = net.outgoing_indices(layer, r)
+    special = set(u_small) | set(v_small)
+    w_bar_small = np.array([p for p in range(net.n_params) if p not in special], dtype=int)
+    to_big = small_to_big_indices(net, layer)
+    u_r, v_r = big.incoming_indices(layer, r), big.outgoing_indices(layer, r)
+    u_m, v_m = big.incoming_indices(layer, new), big.outgoing_indices(layer, new)
+    nu, nv, nw = len(u_r), len(v_r), len(w_bar_small)
+    P = np.zeros((big.n_params, big.n_params))
+    col = 0
+    for i in range(nu):                                        # u_{-1,i} + u_{r,i}
+        P[u_m[i], col] = P[u_r[i], col] = 1.0
+        col += 1
+    for s in range(nv):                                        # v_{s,-1} + v_{s,r}
+        P[v_m[s], col] = P[v_r[s], col] = 1.0
+        col += 1
+    for p in w_bar_small:                                      # w_bar
+        P[to_big[p], col] = 1.0
+        col += 1
+    for i in range(nu):                                        # alpha u_{-1,i} - beta u_{r,i}
+        P[u_m[i], col], P[u_r[i], col] = alpha, -beta
+        col += 1
+    for s in range(nv):                                        # v_{s,-1} - v_{s,r}
+        P[v_m[s], col], P[v_r[s], col] = 1.0, -1.0
+        col += 1
+    assert col == big.n_params
+    o = 0
+    blocks = {}
+    for name, n in (("u_sum", nu), ("v_sum", nv), ("w_bar", nw), ("u_diff", nu), ("v_diff", nv)):
+        blocks[name] = slice(o, o + n)
+        o += n
+    return Lemma1Basis(P, blocks, w_bar_small, u_small, v_small, alpha, beta)
+
+
+def lemma1_hessian(net: Network, theta, X, y, layer: int, r: int, lam: float,
+                   alpha: float | None = None, beta: float | None = None,
+                   normalization: str = "sum") -> tuple[np.ndarray, Lemma1Basis]:
+    """The Hessian at gamma_lambda^r(theta) in the Lemma 1 basis, **from the formula**.
+
+    Built from the smaller network's exact Hessian and B, D (000, Lemma 1 /
+    001, Lemma 12), with the factor 2c of the normalisation (see the module
+    docstring). Compare with ``P.T @ H_big @ P`` computed directly.
+    Returns ``(matrix, basis)``.
+    """
+    layer, r = _check_neuron(net, layer, r)
+    lam = _check_lambda(lam)
+    if alpha is None and beta is None:
+        alpha, beta = alpha_beta(lam)
+    elif alpha is None or beta is None:
+        raise ValueError("give both alpha and beta, or neither")
+    alpha, beta = _check_lambda(alpha, "alpha"), _check_lambda(beta, "beta")
+    if alpha + beta == 0 or not np.isclose(beta / (alpha + beta), lam, rtol=1e-12, atol=1e-12):
+        raise ValueError(f"alpha={alpha}, beta={beta} do not satisfy lambda = beta/(alpha+beta) = {lam}")
+    obj = SquaredLoss(net, X, y, normalization)
+    theta = net.check_params(theta)
+    basis = lemma1_basis(net, layer, r, alpha, beta)
+    H = obj.hessian(theta)
+    H = 0.5 * (H + H.T)
+    B = B_matrix(net, theta, X, y, layer, r)
+    D = D_matrix(net, theta, X, y, layer, r)               # [i, s]
+    two_c = 2.0 * obj.c
+    idx = np.concatenate([basis.u_small, basis.v_small, basis.w_bar_small])
+    S = np.concatenate([np.ones(len(basis.u_small)), 2.0 * np.ones(len(basis.v_small)),
+                        np.ones(len(basis.w_bar_small))])
+    n_top = len(idx)
+    nu, nv = len(basis.u_small), len(basis.v_small)
+    M = np.zeros((net.n_params + nu + nv,) * 2)
+    M[:n_top, :n_top] = S[:, None] * H[np.ix_(idx, idx)] * S[None, :]
+    bl = basis.blocks
+    M[bl["v_sum"], bl["u_diff"]] = two_c * (alpha - beta) * D.T
+    M[bl["u_diff"], bl["v_sum"]] = two_c * (alpha - beta) * D
+    M[bl["u_diff"], bl["u_diff"]] = two_c * alpha * beta * B
+    M[bl["u_diff"], bl["v_diff"]] = two_c * (alpha + beta) * D
+    M[bl["v_diff"], bl["u_diff"]] = two_c * (alpha + beta) * D.T
+    return M, basis
+
+
+# -------------------------------------------------------------- directions
+def degenerate_direction(net: Network, theta, layer: int, r: int) -> np.ndarray:
+    """d/d lambda of gamma_lambda^r(theta), in the bigger network's parameters.
+
+    Moving along it changes lambda only (v_{-1} += v*, v_r -= v*): the loss
+    is constant along this line (000, proof of Theorem 6 and Fig. 3(b)).
+    """
+    layer, r = _check_neuron(net, layer, r)
+    theta = net.check_params(theta)
+    widths = list(net.widths)
+    widths[layer] += 1
+    big = net.with_widths(widths)
+    v = theta[net.outgoing_indices(layer, r)]
+    d = np.zeros(big.n_params)
+    d[big.outgoing_indices(layer, net.widths[layer])] = v
+    d[big.outgoing_indices(layer, r)] = -v
+    return d
+
+
+def descent_direction(net: Network, theta, X, y, layer: int, r: int, lam: float,
+                      normalization: str = "sum", atol: float = 0.0):
+    """A direction of negative curvature at gamma_lambda^r(theta) predicted by Lemma 1.
+
+    If D != 0 this is the vector of the proof of Lemma 8(b) (000) / A.1(b)
+    (001): with g = 2c alpha beta B and h = 2c (alpha + beta) D, take z with
+    hz != 0 (the top right singular vector of h) and coordinates
+    (u_diff, v_diff) = (hz, -t z) with t so large that
+    (hz)^T g (hz) - 2 t ||hz||^2 < 0. If D = 0 (within ``atol`` plus
+    round-off) it is the eigenvector of alpha beta B with the most negative
+    eigenvalue. Returns ``(direction, curvature)`` with ``direction`` of unit
+    norm in the bigger network's parameter space and ``curvature`` the
+    second derivative of the loss along it predicted by Lemma 1.
+    Raises ``ValueError`` when Lemma 1 predicts no negative curvature
+    (a local minimum: D = 0 and alpha beta B positive semidefinite).
+    """
+    layer, r = _check_neuron(net, layer, r)
+    lam = _check_lambda(lam)
+    alpha, beta = alpha_beta(lam)
+    obj = SquaredLoss(net, X, y, normalization)
+    theta = net.check_params(theta)
+    basis = lemma1_basis(net, layer, r, alpha, beta)
+    B = B_matrix(net, theta, X, y, layer, r)
+    D, scale = D_matrix(net, theta, X, y, layer, r, return_scale=True)
+    two_c = 2.0 * obj.c
+    g = two_c * alpha * beta * B
+    h = two_c * (alpha + beta) * D
+    P = basis.matrix
+    Pu, Pv = P[:, basis.blocks["u_diff"]], P[:, basis.blocks["v_diff"]]
+    d_tol = max(atol, 1e3 * np.finfo(float).eps * float(scale.max(initial=0.0)))
+    if np.abs(D).max() > d_tol:
+        _, svals, vt = np.linalg.svd(h)
+        z = vt[0]
+        hz = h @ z
+        t = max(0.0, float(hz @ g @ hz) / (2.0 * float(hz @ hz))) + 1.0
+        cu, cv = hz, -t * z
+        curvature = float(hz @ g @ hz - 2.0 * t * (hz @ hz))
+    else:
+        ev, vec = np.linalg.eigh(g)
+        if ev[0] >= 0:
+            raise ValueError(f"lam={lam}: Lemma 1 predicts no negative curvature here "
+                             f"(D = 0 within {d_tol:.1e} and alpha*beta*B is positive semidefinite, "
+                             f"smallest eigenvalue {ev[0]:.3e})")
+        cu, cv = vec[:, 0], np.zeros(Pv.shape[1])
+        curvature = float(ev[0])
+    d = Pu @ cu + Pv @ cv
+    # curvature of the loss along d / ||d|| (the quadratic form scales with ||d||^2)
+    nrm = float(np.linalg.norm(d))
+    return d / nrm, curvature / nrm**2

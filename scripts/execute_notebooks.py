@@ -1,0 +1,34 @@
+"""Execute notebooks in place so that their stored outputs are the ones nbval compares.
+
+Usage: python scripts/execute_notebooks.py [PATH ...]   (files or folders; default: notebooks)
+"""
+import pathlib
+import sys
+import time
+
+import nbformat
+from nbclient import NotebookClient
+
+
+def run(path: pathlib.Path) -> float:
+    nb = nbformat.read(path, as_version=4)
+    t0 = time.perf_counter()
+    NotebookClient(nb, timeout=900, kernel_name="python3",
+                   resources={"metadata": {"path": str(path.parent)}}).execute()
+    nbformat.write(nb, path)
+    return time.perf_counter() - t0
+
+
+def main(args):
+    targets = [pathlib.Path(a) for a in (args or ["notebooks"])]
+    paths = []
+    for t in targets:
+        paths += sorted(t.rglob("*.ipynb")) if t.is_dir() else [t]
+    for p in paths:
+        if ".ipynb_checkpoints" in p.parts:
+            continue
+        print(f"{p}: {run(p):.1f} s", flush=True)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
