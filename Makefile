@@ -6,7 +6,13 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 JOBS   ?= 2
 
-.PHONY: install book test test-package test-notebooks test-book lab notebooks bench clean
+.PHONY: install js book test test-package test-notebooks test-book test-browser chromium lab notebooks bench clean
+
+# JavaScript for the offline book (book/_ext/offline_assets.py), from the npm registry.
+HTML_MANAGER := 1.0.15
+REQUIREJS    := 2.3.8
+JS_DIR       := $(VENV)/share/lossland-js
+JS_STAMP     := $(JS_DIR)/.stamp-$(HTML_MANAGER)-$(REQUIREJS)
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -17,23 +23,41 @@ $(STAMP): requirements.txt pyproject.toml
 
 install: $(STAMP)
 
+$(JS_STAMP):
+	command -v npm >/dev/null || { echo "npm is needed to fetch the widget manager for the offline book"; exit 1; }
+	rm -rf $(JS_DIR) && mkdir -p $(JS_DIR)/html-manager $(JS_DIR)/requirejs
+	cd $(JS_DIR) && npm pack --silent @jupyter-widgets/html-manager@$(HTML_MANAGER) requirejs@$(REQUIREJS) >/dev/null
+	tar xzf $(JS_DIR)/jupyter-widgets-html-manager-$(HTML_MANAGER).tgz -C $(JS_DIR)/html-manager --strip-components=1
+	tar xzf $(JS_DIR)/requirejs-$(REQUIREJS).tgz -C $(JS_DIR)/requirejs --strip-components=1
+	rm -f $(JS_DIR)/*.tgz
+	touch $(JS_STAMP)
+
+js: $(VENV)/.installed-stamp $(JS_STAMP)
+
 ## Build the book (executes every notebook; warnings are errors). OPEN=1 opens it.
-book: install
+book: install js
 	rm -rf _build/html _build/.doctrees _build/jupyter_execute
 	$(BIN)/jupyter-book build . --warningiserror --nitpick --keep-going
 	@echo "Book built: $(CURDIR)/_build/html/index.html"
 	@if [ -n "$(OPEN)" ]; then $(BIN)/python -m webbrowser "file://$(CURDIR)/_build/html/index.html"; fi
 
-## Run every test: lossland's tests, nbval on every notebook, and a strict book build.
-test: install test-package test-notebooks test-book
+## Run every test: lossland's tests, nbval on every notebook, a strict book build,
+## and the real-browser tests (rendered book offline; JupyterLab with a widget).
+test: install test-package test-notebooks test-book test-browser
 
 test-package: install
-	$(BIN)/python -m pytest -q -n $(JOBS) tests
+	$(BIN)/python -m pytest -q -n $(JOBS) tests --ignore=tests/browser
 
 test-notebooks: install
 	$(BIN)/python -m pytest -q -n $(JOBS) --dist loadfile --nbval --nbval-sanitize-with tests/nbval_sanitize.cfg notebooks
 
 test-book: book
+
+chromium:
+	command -v chromium >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+
+test-browser: install chromium
+	$(BIN)/python -m pytest -q -p no:cacheprovider tests/browser
 
 ## Open JupyterLab on the notebooks.
 lab: install

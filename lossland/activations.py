@@ -42,7 +42,7 @@ class Activation:
         sigma, sigma', sigma'' evaluated elementwise on numpy arrays.
     expr : sympy.Expr
         sigma(x) as a sympy expression in the real symbol ``x``
-        (:attr:`symbol`).
+        (``Activation.symbol``).
     image : (float, float)
         The open interval sigma(R) (``-inf``/``inf`` where unbounded).
     smooth : bool
@@ -84,7 +84,7 @@ class Activation:
         return self.smooth and self.increasing and self.bounded and lo <= 0.0 <= hi
 
     def derivative_exprs(self) -> tuple[sp.Expr, sp.Expr, sp.Expr]:
-        """(sigma, sigma', sigma'') as sympy expressions in :attr:`symbol`."""
+        """(sigma, sigma', sigma'') as sympy expressions in ``Activation.symbol``."""
         return self.expr, sp.diff(self.expr, _x), sp.diff(self.expr, _x, 2)
 
 

@@ -1,0 +1,406 @@
+"""Explicit constructions of local minima: the Fukumizu-Amari base case and its wide embeddings.
+
+Paper 000, Section V-B (Theorem 5, Theorem 7, Remark 2); paper 001,
+Section 5.2 (Theorem 8, Theorem 13, Remarks 11 and 14):
+
+1. data from a 1-2-1 teacher, so that a 1-2-1 network fits them exactly;
+2. a 1-1-1 student trained to a suboptimal local minimum theta* with a
+   positive definite Hessian (001 asks for an *isolated* local minimum);
+3. B^1_{1,1} of eq. (1) at theta* (a real number: the papers' 1-1-1 has
+   the two parameters [u*_{1,1}, v*_{.,1}], no biases);
+4. gamma_lambda^1 applied t times with the same lambda gives a 1-(t+1)-1
+   network at a local minimum when B > 0 and lambda in (0, 1) (or B < 0
+   and lambda outside [0, 1]); with t + 1 > N the network is wide.
+
+After t embeddings of the same neuron r (all copies share the incoming
+weights u*, their outgoing weights v_k sum to v*), the Hessian of the
+squared loss splits, with rho_k = v_k / v* and delta u_k = delta a / v* + e_k,
+sum_k v_k e_k = 0, into
+
+    H[delta] = H_small[(delta a / v*, sum_k delta v_k, w_bar)] + 2c sum_k rho_k e_k^T B e_k
+
+(B of the smaller network, eq. (1) of 000, D = 0 by Proposition 1(i)).
+So when H_small is positive definite, B is positive definite and every
+rho_k > 0, the kernel of H is exactly the t * n_{l+1} dimensional space of
+outgoing-weight redistributions among the copies (sum_k delta v_{s,k} = 0);
+no direction of the incoming weights or of w_bar enters it. If some
+rho_j < 0 the choice e_j = w, e_k = -rho_j w / (1 - rho_j) (k != j) gives
+the value 2c rho_j / (1 - rho_j) w^T B w < 0: a saddle.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from numbers import Integral, Real
+
+import numpy as np
+from scipy.linalg import subspace_angles
+
+from .datasets import teacher_student
+from .derivatives import SquaredLoss
+from .embedding import B_matrix, Definiteness, degenerate_direction, definiteness, embed_neuron, embed_repeatedly
+from .network import Network
+from .optimize import CriticalPoint, find_critical_point
+
+__all__ = [
+    "BOOK_EXAMPLE",
+    "BaseCase",
+    "fa_teacher_data",
+    "fukumizu_amari_base_case",
+    "fukumizu_amari_example",
+    "wide_embedding",
+    "copy_weights",
+    "lambda_tangents",
+    "redistribution_directions",
+    "HessianKernel",
+    "hessian_kernel",
+    "EmbeddedPointCheck",
+    "check_embedded_point",
+]
+
+BOOK_EXAMPLE = dict(n_samples=8, data_seed=9, weight_scale=2.0, low=-2.0, high=2.0)
+"""Teacher-data parameters of the book's example (chapters P4 and P9).
+
+Chosen by the scan shown in P4: the 1-1-1 student has a strict local
+minimum with B^1_{1,1} > 0 and a loss far above round-off, while the
+1-2-1 teacher fits the 8 samples exactly.
+"""
+
+
+@dataclass
+class BaseCase:
+    """A strict local minimum of a 1-1-1 student and its B (000 Section V-B, 001 Section 5.2).
+
+    ``seed`` is the student start seed that produced ``theta``; ``tried``
+    lists ``(seed, reason)`` for the starts rejected before it, in order.
+    ``hessian`` is the definiteness verdict of the exact Hessian at
+    ``theta`` and ``B_verdict`` that of B^1 (eq. (1) of 000).
+    """
+
+    net: Network
+    theta: np.ndarray
+    X: np.ndarray
+    y: np.ndarray
+    seed: int
+    critical_point: CriticalPoint
+    hessian: Definiteness
+    B: np.ndarray
+    B_verdict: Definiteness
+    normalization: str = "sum"
+    tried: list = field(default_factory=list)
+    teacher: Network | None = None
+    teacher_theta: np.ndarray | None = None
+
+    @property
+    def loss(self) -> float:
+        return self.critical_point.loss
+
+    @property
+    def objective(self) -> SquaredLoss:
+        return SquaredLoss(self.net, self.X, self.y, self.normalization)
+
+    @property
+    def B_sign(self) -> int:
+        """+1 (B positive definite), -1 (negative definite) or 0 (neither)."""
+        if self.B_verdict.positive_definite:
+            return 1
+        return -1 if self.B_verdict.negative_definite else 0
+
+
+def _check_int(value, name, low=None):
+    if isinstance(value, bool) or not isinstance(value, Integral):
+        raise TypeError(f"{name} must be an integer, got {value!r}")
+    if low is not None and value < low:
+        raise ValueError(f"{name} must be >= {low}, got {value!r}")
+    return int(value)
+
+
+def _check_real(value, name, positive=False):
+    if isinstance(value, bool) or not isinstance(value, Real) or not np.isfinite(value):
+        raise TypeError(f"{name} must be a finite real number, got {value!r}")
+    if positive and value <= 0:
+        raise ValueError(f"{name} must be positive, got {value!r}")
+    return float(value)
+
+
+def fa_teacher_data(n_samples: int = BOOK_EXAMPLE["n_samples"], data_seed: int = BOOK_EXAMPLE["data_seed"], *,
+                    activation="sigmoid", biases: bool = False,
+                    weight_scale: float = BOOK_EXAMPLE["weight_scale"], low: float = BOOK_EXAMPLE["low"],
+                    high: float = BOOK_EXAMPLE["high"]):
+    """Data of a random 1-2-1 teacher (000 Section V-B, 001 Section 5.2).
+
+    Returns ``(teacher, teacher_theta, X, y)`` with ``y = f_teacher(X)``
+    exactly, so the 1-2-1 architecture reaches loss 0. Thin wrapper on
+    :func:`lossland.datasets.teacher_student` with the book's defaults.
+    """
+    n_samples = _check_int(n_samples, "n_samples", 1)
+    data_seed = _check_int(data_seed, "data_seed", 0)
+    teacher = Network((1, 2, 1), activation, biases=biases)
+    X, y, theta = teacher_student(teacher, n_samples, data_seed, low=low, high=high,
+                                  weight_scale=_check_real(weight_scale, "weight_scale", positive=True))
+    return teacher, theta, X, y
+
+
+def fukumizu_amari_base_case(X, y, *, activation="sigmoid", biases: bool = False, seeds=range(20),
+                             init_scale: float = 1.0, gtol: float = 1e-10, max_abs_param: float = 20.0,
+                             min_margin: float = 1e3, require_B: str | None = "definite",
+                             normalization: str = "sum") -> BaseCase:
+    """Search the start seeds in order for a strict local minimum of the 1-1-1 student.
+
+    000 Section V-B / 001 Section 5.2: "we find parameters [u*_{1,1}, v*]
+    where the loss is in an (isolated) local minimum with non-zero loss".
+    A start ``Network((1,1,1)).init_params(seed, init_scale)`` is accepted
+    when :func:`lossland.optimize.find_critical_point` reaches
+    ``||grad|| <= gtol``, every parameter is at most ``max_abs_param`` in
+    size (no drift towards a minimum at infinity, 000 Theorem 1), the exact
+    Hessian is positive definite with margin >= ``min_margin`` (see
+    :func:`lossland.embedding.definiteness`), and B^1 of eq. (1) satisfies
+    ``require_B`` (``"positive"``, ``"negative"``, ``"definite"`` or
+    ``None``). Raises ``ValueError`` if no seed qualifies.
+    """
+    if require_B not in (None, "positive", "negative", "definite"):
+        raise ValueError(f"require_B must be None, 'positive', 'negative' or 'definite', got {require_B!r}")
+    net = Network((1, 1, 1), activation, biases=biases)
+    obj = SquaredLoss(net, X, y, normalization)
+    seeds = list(seeds)
+    if not seeds:
+        raise ValueError("seeds must contain at least one seed")
+    init_scale = _check_real(init_scale, "init_scale", positive=True)
+    max_abs_param = _check_real(max_abs_param, "max_abs_param", positive=True)
+    tried = []
+    for seed in seeds:
+        seed = _check_int(seed, "seeds", 0)
+        cp = find_critical_point(obj, net.init_params(seed, init_scale), gtol=gtol)
+        if not cp.converged:
+            tried.append((seed, f"not converged (||grad|| = {cp.grad_norm:.1e})"))
+            continue
+        if np.abs(cp.theta).max() > max_abs_param:
+            tried.append((seed, f"parameters too large ({np.abs(cp.theta).max():.1f})"))
+            continue
+        H = obj.hessian(cp.theta)
+        hd = definiteness(0.5 * (H + H.T))
+        if not (hd.positive_definite and hd.margin >= min_margin):
+            tried.append((seed, f"Hessian {hd.verdict} (margin {hd.margin:.2g})"))
+            continue
+        B = B_matrix(net, cp.theta, obj.X, obj.y, 1, 0)
+        bd = definiteness(B)
+        ok = {None: True, "positive": bd.positive_definite, "negative": bd.negative_definite,
+              "definite": bd.positive_definite or bd.negative_definite}[require_B]
+        if not ok:
+            tried.append((seed, f"B {bd.verdict}"))
+            continue
+        return BaseCase(net, cp.theta, obj.X, obj.y, seed, cp, hd, B, bd, normalization, tried)
+    raise ValueError(f"no seed in {seeds} gave a strict local minimum with B {require_B}: {tried}")
+
+
+def fukumizu_amari_example(n_samples: int = BOOK_EXAMPLE["n_samples"], data_seed: int = BOOK_EXAMPLE["data_seed"],
+                           *, require_B: str | None = "definite", **kwargs) -> BaseCase:
+    """The book's base case: :func:`fa_teacher_data` then :func:`fukumizu_amari_base_case`.
+
+    Keyword arguments go to :func:`fa_teacher_data` (``activation``,
+    ``biases``, ``weight_scale``, ``low``, ``high``) or to
+    :func:`fukumizu_amari_base_case` (the rest). The teacher is stored in
+    the result (``teacher``, ``teacher_theta``).
+    """
+    data_keys = {"activation", "biases", "weight_scale", "low", "high"}
+    data_kw = {k: v for k, v in kwargs.items() if k in data_keys}
+    teacher, t_theta, X, y = fa_teacher_data(n_samples, data_seed, **data_kw)
+    base_kw = {k: v for k, v in kwargs.items() if k not in {"weight_scale", "low", "high"}}
+    base = fukumizu_amari_base_case(X, y, require_B=require_B, **base_kw)
+    base.teacher, base.teacher_theta = teacher, t_theta
+    return base
+
+
+def wide_embedding(base: BaseCase, lam: float, times: int):
+    """gamma_lambda^1 applied ``times`` times with the same lambda (000 proof of Theorem 7, 001 of Theorem 13).
+
+    Returns ``(net, theta)`` of the 1-(times+1)-1 network; the copies of
+    neuron r = 0 are appended last, the k-th (k = 1..times) with outgoing
+    weight lambda (1 - lambda)^(k-1) v*, neuron 0 keeps (1 - lambda)^times v*.
+    ``times = 0`` returns the base case itself.
+    """
+    if not isinstance(base, BaseCase):
+        raise TypeError(f"base must be a BaseCase, got {type(base).__name__}")
+    times = _check_int(times, "times", 0)
+    if times == 0:
+        return base.net, base.theta.copy()
+    return embed_repeatedly(base.net, base.theta, 1, 0, [lam] * times)
+
+
+def copy_weights(v_star: float, lambdas) -> np.ndarray:
+    """Outgoing weights of neuron r and its copies after gamma_{lambda_1}^r, ..., gamma_{lambda_t}^r.
+
+    Entry 0 is neuron r: v* prod_k (1 - lambda_k); entry k is the k-th copy:
+    lambda_k prod_{j<k} (1 - lambda_j) v*. They sum to v* (000 Section V:
+    the network function is unchanged).
+    """
+    v_star = _check_real(v_star, "v_star")
+    lambdas = [_check_real(lam, "lambdas") for lam in lambdas]
+    out = [v_star]
+    for lam in lambdas:
+        out.append(lam * out[0])
+        out[0] = (1.0 - lam) * out[0]
+    return np.array(out)
+
+
+def lambda_tangents(net: Network, theta, layer: int, r: int, lambdas) -> np.ndarray:
+    """d/d lambda_k of gamma_{lambda_t}^r o ... o gamma_{lambda_1}^r (theta), k = 1..t: shape (t, P_big).
+
+    gamma_lambda^r is linear in the parameters, so the derivative of the
+    later embeddings is the embedding itself: tangent k is
+    :func:`lossland.embedding.degenerate_direction` at step k pushed
+    through steps k+1..t by :func:`lossland.embedding.embed_repeatedly`.
+    The loss is constant along each (the network function does not depend
+    on lambda; 000 proof of Theorem 6, 001 proof of Theorem 13). The t
+    tangents span the same space as :func:`redistribution_directions`
+    when n_{l+1} = 1.
+    """
+    lambdas = list(lambdas)
+    if not lambdas:
+        raise ValueError("lambdas must contain at least one value")
+    nets, thetas = [net], [net.check_params(theta)]
+    for lam in lambdas:
+        n2, t2 = embed_neuron(nets[-1], thetas[-1], layer, r, lam)
+        nets.append(n2)
+        thetas.append(t2)
+    out = []
+    for k in range(len(lambdas)):
+        d = degenerate_direction(nets[k], thetas[k], layer, r)
+        rest = lambdas[k + 1:]
+        if rest:
+            _, d = embed_repeatedly(nets[k + 1], d, layer, r, rest)
+        out.append(d)
+    return np.array(out)
+
+
+def redistribution_directions(net: Network, layer: int, r: int, copies) -> np.ndarray:
+    """Unit vectors e_{v_{s,k}} - e_{v_{s,r}} / sqrt(2) for each copy k of neuron r and each s.
+
+    Moving weight between the outgoing weights of neurons with identical
+    incoming weights leaves the network function unchanged (001, proof of
+    Theorem 13: "weight can be redistributed from v_{.,1} to v_{.,-t'}").
+    Shape ``(len(copies) * n_{l+1}, P)``. ``copies`` are code indices of
+    neurons in ``layer`` (the caller guarantees they copy neuron ``r``).
+    """
+    if not isinstance(net, Network):
+        raise TypeError(f"net must be a lossland.Network, got {type(net).__name__}")
+    layer = net.check_layer(layer, hidden=True)
+    r = _check_int(r, "r", 0)
+    copies = [_check_int(k, "copies", 0) for k in copies]
+    n = net.widths[layer]
+    if r >= n or any(k >= n for k in copies):
+        raise ValueError(f"r and copies must be neurons 0..{n - 1} of layer {layer}, got r={r}, copies={copies}")
+    if r in copies or len(set(copies)) != len(copies):
+        raise ValueError(f"copies must be distinct and different from r={r}, got {copies}")
+    vr = net.outgoing_indices(layer, r)
+    rows = []
+    for k in copies:
+        vk = net.outgoing_indices(layer, k)
+        for s in range(len(vr)):
+            d = np.zeros(net.n_params)
+            d[vk[s]], d[vr[s]] = 1.0, -1.0
+            rows.append(d / np.sqrt(2.0))
+    return np.array(rows).reshape(len(rows), net.n_params)
+
+
+@dataclass
+class HessianKernel:
+    """The numerical null space of the exact Hessian.
+
+    ``basis`` (P, dim) has orthonormal columns: the eigenvectors with
+    ``|mu| <= tol``. ``eigenvalues`` is the whole ascending spectrum.
+    ``gap`` is the smallest ``|mu|`` outside the kernel divided by ``tol``
+    (how clearly the kernel is separated; inf if the kernel is everything).
+    """
+
+    basis: np.ndarray
+    eigenvalues: np.ndarray
+    tol: float
+    gap: float
+
+    @property
+    def dim(self) -> int:
+        return self.basis.shape[1]
+
+    @property
+    def kernel_eigenvalues(self) -> np.ndarray:
+        return self.eigenvalues[np.abs(self.eigenvalues) <= self.tol]
+
+
+def hessian_kernel(objective: SquaredLoss, theta, atol: float = 0.0, rtol: float = 1e-9) -> HessianKernel:
+    """Eigenvectors of the exact Hessian with ``|mu| <= max(atol, rtol * ||H||_2)``.
+
+    At an embedded critical point the redistribution directions are in the
+    kernel only up to ~||grad L|| (H d = (grad terms) for d a
+    redistribution), hence a relative default ``rtol = 1e-9`` well above
+    round-off but far below the smallest non-zero eigenvalue of the book's
+    examples; the ``gap`` reports the separation.
+    """
+    if not isinstance(objective, SquaredLoss):
+        raise TypeError(f"objective must be a lossland.SquaredLoss, got {type(objective).__name__}")
+    if not (isinstance(atol, Real) and atol >= 0 and isinstance(rtol, Real) and rtol >= 0):
+        raise ValueError(f"atol and rtol must be non-negative numbers, got atol={atol!r}, rtol={rtol!r}")
+    H = objective.hessian(theta)
+    ev, vec = np.linalg.eigh(0.5 * (H + H.T))
+    tol = max(float(atol), float(rtol) * float(np.abs(ev).max()), np.finfo(float).tiny)
+    inside = np.abs(ev) <= tol
+    outside = np.abs(ev[~inside])
+    gap = float(outside.min() / tol) if outside.size else float("inf")
+    return HessianKernel(vec[:, inside], ev, tol, gap)
+
+
+@dataclass
+class EmbeddedPointCheck:
+    """What :func:`check_embedded_point` measured at a (putative) critical point.
+
+    ``grad_norm`` is ||grad L||; ``kernel`` the numerical null space of the
+    Hessian; ``n_negative`` the number of eigenvalues below ``-kernel.tol``;
+    ``angle`` the largest principal angle (radians) between the kernel and
+    the span of the predicted directions (``inf`` if the dimensions differ).
+    """
+
+    grad_norm: float
+    kernel: HessianKernel
+    n_negative: int
+    angle: float
+    predicted_dim: int
+
+    @property
+    def eigenvalues(self) -> np.ndarray:
+        return self.kernel.eigenvalues
+
+    @property
+    def positive_semidefinite(self) -> bool:
+        return self.n_negative == 0
+
+
+def check_embedded_point(objective: SquaredLoss, theta, predicted, atol: float = 0.0,
+                         rtol: float = 1e-9) -> EmbeddedPointCheck:
+    """Gradient norm, Hessian kernel and its angle to the predicted degenerate directions.
+
+    ``predicted`` has the predicted directions as rows (e.g.
+    :func:`redistribution_directions` or :func:`lambda_tangents`; an empty
+    ``(0, P)`` array predicts a positive definite Hessian). The kernel is
+    taken with :func:`hessian_kernel` (``atol``, ``rtol``); the angle uses
+    :func:`scipy.linalg.subspace_angles`. Theorem 6 of 000 (9 of 001) and
+    the proof of Theorem 13 of 001 predict kernel = span(predicted) at the
+    local minima they construct.
+    """
+    if not isinstance(objective, SquaredLoss):
+        raise TypeError(f"objective must be a lossland.SquaredLoss, got {type(objective).__name__}")
+    theta = objective.net.check_params(theta)
+    P = np.asarray(predicted, dtype=float)
+    if P.ndim != 2 or P.shape[1] != objective.net.n_params:
+        raise ValueError(f"predicted must have shape (k, {objective.net.n_params}), got {P.shape}")
+    rank = int(np.linalg.matrix_rank(P)) if P.shape[0] else 0
+    if rank != P.shape[0]:
+        raise ValueError(f"predicted directions must be linearly independent (rank {rank} < {P.shape[0]})")
+    g = float(np.linalg.norm(objective.gradient(theta)))
+    ker = hessian_kernel(objective, theta, atol=atol, rtol=rtol)
+    n_neg = int(np.sum(ker.eigenvalues < -ker.tol))
+    if ker.dim != rank:
+        angle = float("inf")
+    elif rank == 0:
+        angle = 0.0
+    else:
+        angle = float(subspace_angles(ker.basis, P.T).max())
+    return EmbeddedPointCheck(g, ker, n_neg, angle, rank)

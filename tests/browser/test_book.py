@@ -1,0 +1,118 @@
+"""The rendered book in headless Chromium, offline: math typeset, images loaded,
+no error outputs, every internal link resolves."""
+from __future__ import annotations
+
+import functools
+import html.parser
+import pathlib
+import urllib.parse
+
+import pytest
+
+from bookpaths import HTML
+
+# Page errors known to be harmless (TOOLING.md): sphinx-thebe declares
+# THEBE_JS_URL twice; the widget manager calls a MathJax 2 API.
+HARMLESS = ("THEBE_JS_URL", "MathJax.Hub", "reading 'Queue'", "reading 'Hub'")
+SKIP_PAGES = {"search.html", "genindex.html"}
+REDIRECTS = {"index.html"}  # jupyter-book's redirect to the root page
+SCREENSHOTS = {"book/intro.html", "book/errata.html"}
+
+
+def _pages():
+    if not HTML.exists():
+        return []
+    return sorted(p.relative_to(HTML).as_posix() for p in HTML.rglob("*.html")
+                  if not p.relative_to(HTML).parts[0].startswith(("_", "."))
+                  and p.name not in SKIP_PAGES)
+
+
+class _Parser(html.parser.HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.links, self.ids = [], set()
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if a.get("id"):
+            self.ids.add(a["id"])
+        if tag == "a" and a.get("name"):
+            self.ids.add(a["name"])
+        for key in ("href", "src"):
+            if a.get(key) and tag in ("a", "img", "script", "link"):
+                self.links.append(a[key])
+
+
+@functools.lru_cache(maxsize=None)
+def _parse(path: pathlib.Path) -> _Parser:
+    p = _Parser()
+    p.feed(path.read_text(encoding="utf-8"))
+    return p
+
+
+PAGES = _pages()
+
+
+def test_book_has_pages():
+    assert "index.html" in PAGES and len(PAGES) >= 3, PAGES
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_internal_links_resolve(page):
+    src = HTML / page
+    broken = []
+    for link in _parse(src).links:
+        url = urllib.parse.urlsplit(link)
+        if url.scheme in ("http", "https", "mailto", "data", "javascript") or link.startswith("//"):
+            continue
+        target = (src.parent / urllib.parse.unquote(url.path)).resolve() if url.path else src
+        if not target.exists():
+            broken.append(f"{link} (no file {target})")
+            continue
+        if url.fragment and target.suffix == ".html" and url.fragment not in _parse(target).ids:
+            broken.append(f"{link} (no id #{url.fragment} in {target.name})")
+    assert not broken, f"{page}: broken internal links:\n  " + "\n  ".join(broken)
+
+
+@pytest.mark.parametrize("page", [p for p in PAGES if p not in REDIRECTS])
+def test_page_renders_offline(page, browser, book_server, artifacts):
+    ctx = browser.new_context(viewport={"width": 1280, "height": 900})
+    pg = ctx.new_page()
+    outside, errors = [], []
+
+    def route(r):
+        if r.request.url.startswith(book_server):
+            r.continue_()
+        else:
+            outside.append(r.request.url)
+            r.abort()
+
+    pg.route("**/*", route)
+    pg.on("pageerror", lambda e: errors.append(str(e)))
+    pg.goto(f"{book_server}/{page}", wait_until="load")
+    # wait for MathJax 3 to finish typesetting (if the page loads it)
+    uses_mathjax = pg.evaluate("() => !!document.querySelector('script[src*=\"mathjax\"]')")
+    if uses_mathjax:
+        pg.wait_for_function("() => window.MathJax && MathJax.startup && MathJax.startup.promise",
+                             timeout=30000)
+        pg.evaluate("() => MathJax.startup.promise")
+    report = pg.evaluate("""() => {
+        const math = [...document.querySelectorAll('.math')];
+        const raw = math.filter(m => !m.querySelector('mjx-container')).map(m => m.textContent.slice(0, 80));
+        const imgs = [...document.images].filter(i => !(i.complete && i.naturalWidth > 0)).map(i => i.src);
+        const errs = [...document.querySelectorAll('.output.traceback, .output.error, .cell_output .error')]
+                     .map(e => e.textContent.slice(0, 200));
+        const mjxErrors = [...document.querySelectorAll('mjx-merror')].map(e => e.textContent.slice(0, 80));
+        return {nmath: math.length, raw, imgs, errs, mjxErrors};
+    }""")
+    if page in SCREENSHOTS or page.startswith("notebooks/"):
+        name = page.replace("/", "__").replace(".html", ".png")
+        pg.screenshot(path=str(artifacts / name), full_page=True)
+    ctx.close()
+    assert not report["raw"], f"{page}: math left as raw TeX: {report['raw'][:5]}"
+    assert not report["mjxErrors"], f"{page}: MathJax errors: {report['mjxErrors'][:5]}"
+    assert not report["imgs"], f"{page}: images not loaded: {report['imgs']}"
+    assert not report["errs"], f"{page}: error outputs shown: {report['errs']}"
+    assert not outside, f"{page}: requests to the network (aborted): {outside[:5]}"
+    bad = [e for e in errors if not any(h in e for h in HARMLESS)]
+    assert not bad, f"{page}: JavaScript errors: {bad}"
