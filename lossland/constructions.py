@@ -140,6 +140,22 @@ def fa_teacher_data(n_samples: int = BOOK_EXAMPLE["n_samples"], data_seed: int =
     return teacher, theta, X, y
 
 
+def _B_scale(net: Network, theta, obj: SquaredLoss) -> float:
+    """max_ij sum_alpha |(f - y) v* sigma''(n(1, 0)) x_i x_j|: the size of B's summands.
+
+    B (eq. (1)) is a sum of terms of both signs; round-off and an inexact
+    critical point are relative to this scale, not to |B| itself (a 1x1
+    B is otherwise "definite" whenever it is not exactly 0).
+    """
+    fw = net.forward(theta, obj.X)
+    W, _ = net.unflatten(theta)
+    a = fw.act[0]
+    if net.biases:
+        a = np.hstack([a, np.ones((a.shape[0], 1))])
+    w = np.abs((fw.output - obj.y) * W[2][0, 0] * net.activation.d2(fw.pre[1][:, 0]))
+    return float(((np.abs(a) * w[:, None]).T @ np.abs(a)).max())
+
+
 def fukumizu_amari_base_case(X, y, *, activation="sigmoid", biases: bool = False, seeds=range(20),
                              init_scale: float = 1.0, gtol: float = 1e-10, max_abs_param: float = 20.0,
                              min_margin: float = 1e3, require_B: str | None = "definite",
@@ -154,7 +170,8 @@ def fukumizu_amari_base_case(X, y, *, activation="sigmoid", biases: bool = False
     size (no drift towards a minimum at infinity, 000 Theorem 1), the exact
     Hessian is positive definite with margin >= ``min_margin`` (see
     :func:`lossland.embedding.definiteness`), and B^1 of eq. (1) satisfies
-    ``require_B`` (``"positive"``, ``"negative"``, ``"definite"`` or
+    ``require_B`` (eigenvalues count as zero below 1e3 eps times the size
+    of B's summands) (``"positive"``, ``"negative"``, ``"definite"`` or
     ``None``). Raises ``ValueError`` if no seed qualifies.
     """
     if require_B not in (None, "positive", "negative", "definite"):
@@ -182,7 +199,7 @@ def fukumizu_amari_base_case(X, y, *, activation="sigmoid", biases: bool = False
             tried.append((seed, f"Hessian {hd.verdict} (margin {hd.margin:.2g})"))
             continue
         B = B_matrix(net, cp.theta, obj.X, obj.y, 1, 0)
-        bd = definiteness(B)
+        bd = definiteness(B, atol=1e3 * np.finfo(float).eps * _B_scale(net, cp.theta, obj))
         ok = {None: True, "positive": bd.positive_definite, "negative": bd.negative_definite,
               "definite": bd.positive_definite or bd.negative_definite}[require_B]
         if not ok:

@@ -214,7 +214,11 @@ class Definiteness:
 
     @property
     def positive_semidefinite(self) -> bool:
-        return self.verdict in ("positive definite", "positive semidefinite")
+        return self.verdict in ("positive definite", "positive semidefinite", "zero")
+
+    @property
+    def negative_semidefinite(self) -> bool:
+        return self.verdict in ("negative definite", "negative semidefinite", "zero")
 
     def __str__(self):
         ev = ", ".join(f"{e:.4g}" for e in self.eigenvalues)
@@ -399,13 +403,14 @@ def descent_direction(net: Network, theta, X, y, layer: int, r: int, lam: float,
                       normalization: str = "sum", atol: float = 0.0):
     """A direction of negative curvature at gamma_lambda^r(theta) predicted by Lemma 1.
 
-    If D != 0 this is the vector of the proof of Lemma 8(b) (000) / A.1(b)
+    If D != 0, this is the vector of the proof of Lemma 8(b) (000) / A.1(b)
     (001): with g = 2c alpha beta B and h = 2c (alpha + beta) D, take z with
     hz != 0 (the top right singular vector of h) and coordinates
     (u_diff, v_diff) = (hz, -t z) with t so large that
     (hz)^T g (hz) - 2 t ||hz||^2 < 0. If D = 0 (within ``atol`` plus
     round-off) it is the eigenvector of alpha beta B with the most negative
-    eigenvalue. Returns ``(direction, curvature)`` with ``direction`` of unit
+    eigenvalue. D counts as zero when ``max|D| <= max(atol, 1e-8 * scale)``, the
+    scale being eq. (2) with absolute values. Returns ``(direction, curvature)`` with ``direction`` of unit
     norm in the bigger network's parameter space and ``curvature`` the
     second derivative of the loss along it predicted by Lemma 1.
     Raises ``ValueError`` when Lemma 1 predicts no negative curvature
@@ -424,7 +429,12 @@ def descent_direction(net: Network, theta, X, y, layer: int, r: int, lam: float,
     h = two_c * (alpha + beta) * D
     P = basis.matrix
     Pu, Pv = P[:, basis.blocks["u_diff"]], P[:, basis.blocks["v_diff"]]
-    d_tol = max(atol, 1e3 * np.finfo(float).eps * float(scale.max(initial=0.0)))
+    # D counts as zero below 1e-8 of its scale (the sum of the absolute values of
+    # its summands): a critical point polished to ||grad|| <= 1e-10 leaves D at
+    # about 1e-11 of its scale in the last hidden layer (Proposition 1(i)), and
+    # below ~1e-7 of its scale the negative eigenvalue it causes (-||h||^2/||g||,
+    # chapter P6) is lost in round-off anyway.
+    d_tol = max(atol, 1e-8 * float(scale.max(initial=0.0)))
     if np.abs(D).max() > d_tol:
         _, svals, vt = np.linalg.svd(h)
         z = vt[0]

@@ -76,7 +76,7 @@ class ToyFunction:
     region_value : float
         The value c of f on the region R (Definition 1).
     y_bound : float
-        R = {x = 0, |y| < y_bound} (``inf`` when R is the whole axis x = 0).
+        R = {x = 0, abs(y) < y_bound} (``inf`` when R is the whole axis x = 0).
     attracting : bool
         Whether R is an attracting region in the sense of Definition 1.
     source : str
@@ -84,6 +84,8 @@ class ToyFunction:
     k, a : int, float
         For the non-attracting family f = a x^k (1 - y^2): the exponent and
         the factor (``k = 0`` for the attracting landscape).
+    display : str
+        f(x, y) in LaTeX as the papers write it (see :attr:`latex`).
     """
 
     name: str
@@ -97,13 +99,14 @@ class ToyFunction:
     _h: Callable = field(repr=False)
     k: int = 0
     a: float = 1.0
+    display: str = ""
 
     symbols = (X_SYM, Y_SYM)
 
     @property
     def latex(self) -> str:
-        """f(x, y) as LaTeX."""
-        return sp.latex(self.expr)
+        """f(x, y) as LaTeX (``display`` if given, else sympy's rendering of ``expr``)."""
+        return self.display or sp.latex(self.expr)
 
     def value(self, z) -> np.ndarray:
         """f(z) for points z of shape (..., 2); returns shape (...)."""
@@ -123,7 +126,7 @@ class ToyFunction:
         return np.stack([np.stack([hxx, hxy], -1), np.stack([hxy, hyy], -1)], -2)
 
     def in_region(self, z, atol: float = 0.0) -> np.ndarray:
-        """True where |x| <= atol and |y| < y_bound (the region R of Definition 1)."""
+        """True where abs(x) <= atol and abs(y) < y_bound (the region R of Definition 1)."""
         z = _as_points(z)
         if not isinstance(atol, Real) or not atol >= 0:
             raise ValueError(f"atol must be a non-negative number, got {atol!r}")
@@ -144,7 +147,8 @@ def _family(name: str, k: int, a: float, source: str) -> ToyFunction:
                 -2.0 * a * x**k)
 
     expr = sp.Integer(a) * X_SYM**k * (1 - Y_SYM**2) if float(a).is_integer() else a * X_SYM**k * (1 - Y_SYM**2)
-    return ToyFunction(name, expr, 0.0, 1.0, False, source, f, g, h, k=k, a=float(a))
+    display = (f"{a:g}" if a != 1 else "") + f"x^{k}(1 - y^2)"
+    return ToyFunction(name, expr, 0.0, 1.0, False, source, f, g, h, k=k, a=float(a), display=display)
 
 
 def _attracting() -> ToyFunction:
@@ -160,7 +164,8 @@ def _attracting() -> ToyFunction:
 
     expr = X_SYM**2 * (1 + Y_SYM**2 - X_SYM**2)
     return ToyFunction("attracting", expr, 0.0, math.inf, True,
-                       "book's counterpart to 001, Figure 1 (right)", f, g, h)
+                       "book's counterpart to 001, Figure 1 (right)", f, g, h,
+                       display="x^2(1 + y^2 - x^2)")
 
 
 TOYS: dict[str, ToyFunction] = {
@@ -217,7 +222,7 @@ class FlowResult:
 
     @property
     def escaped(self) -> bool:
-        """True when the flow stopped because the value fell below the threshold or ||z|| blew up."""
+        """True when the flow stopped because the value fell below the threshold or norm(z) blew up."""
         return self.status in ("value_below", "norm_blowup")
 
     @property
@@ -297,7 +302,7 @@ def _need_family(toy: ToyFunction, what: str) -> None:
 
 
 def flow_invariant(toy, z) -> np.ndarray:
-    """H(x, y) = ln|y| - y^2/2 + x^2/k, constant along the gradient flow of a x^k (1 - y^2).
+    """H(x, y) = ln abs(y) - y^2/2 + x^2/k, constant along the gradient flow of a x^k (1 - y^2).
 
     (Book's derivation: dH/dt = ((1-y^2)/y) * 2a x^k y - (2x/k) * a k x^(k-1) (1-y^2) = 0.)
     Defined for y != 0 (on y = 0 the flow stays on y = 0 and converges to (0, 0)).
@@ -314,9 +319,9 @@ def flow_invariant(toy, z) -> np.ndarray:
 def flow_escapes(toy, z0) -> bool:
     """Exact verdict: does the gradient flow of a x^k (1 - y^2) from z0 reach values below 0?
 
-    From |y0| < 1: the flow escapes iff H(z0) > -1/2 = max_{0<|y|<=1} (ln|y| - y^2/2)
+    From abs(y0) < 1: the flow escapes iff H(z0) > -1/2 = max_{0<abs(y)<=1} (ln abs(y) - y^2/2)
     (H from :func:`flow_invariant`); if H(z0) < -1/2 it converges to (0, y_inf) on R,
-    and H(z0) = -1/2 converges to the saddle (0, +-1). From |y0| >= 1 with x0 != 0 the
+    and H(z0) = -1/2 converges to the saddle (0, +-1). From abs(y0) >= 1 with x0 != 0 the
     value is already <= 0 and decreases, so the flow escapes; y0 = 0 or x0 = 0 never escapes.
     """
     toy = get_toy(toy)
@@ -332,7 +337,7 @@ def flow_escapes(toy, z0) -> bool:
 def flow_limit(toy, z0) -> np.ndarray | None:
     """The limit (0, y_inf) on R of the gradient flow from z0, or None if the flow escapes.
 
-    y_inf solves ln|y| - y^2/2 = H(z0) with |y_inf| < 1 and the sign of y0.
+    y_inf solves ln abs(y) - y^2/2 = H(z0) with abs(y_inf) < 1 and the sign of y0.
     """
     toy = get_toy(toy)
     _need_family(toy, "flow_limit")
@@ -356,11 +361,11 @@ def non_increasing_path(toy, z0, y_end: float = 1.5, x_step: float = 0.25,
     path, non-increasing in f, that ends below the region's value. The papers
     leave it to Fig. 1; the book's construction has two straight legs:
 
-    1. move y away from 0 at fixed x = x0 until |y| = y_end > 1: along it
-       d f / d|y| = -2 a x0^k |y| <= 0, so f does not increase (it is
+    1. move y away from 0 at fixed x = x0 until abs(y) = y_end > 1: along it
+       d f / dabs(y) = -2 a x0^k abs(y) <= 0, so f does not increase (it is
        constant if x0 = 0, e.g. from a point of R itself);
-    2. at fixed y = +-y_end move |x| from |x0| to |x0| + x_step: there
-       1 - y_end^2 < 0 and |x|^k increases, so f decreases strictly and
+    2. at fixed y = +-y_end move abs(x) from abs(x0) to abs(x0) + x_step: there
+       1 - y_end^2 < 0 and abs(x)^k increases, so f decreases strictly and
        ends at a (x_end)^k (1 - y_end^2) < 0.
 
     Leg 1 starts in the direction of sign(y0) (upwards if y0 = 0); it is
@@ -396,7 +401,7 @@ def path_max_increase(toy, path) -> float:
 
 
 def is_non_increasing(toy, path, rtol: float = 1e-12) -> bool:
-    """True if no step of the sampled path raises f by more than rtol * max(1, max |f|).
+    """True if no step of the sampled path raises f by more than rtol * max(1, max abs(f)).
 
     A check on the samples only; the monotonicity between samples is the
     symbolic argument of :func:`non_increasing_path`.

@@ -15,6 +15,13 @@ def run(path: pathlib.Path) -> float:
     t0 = time.perf_counter()
     NotebookClient(nb, timeout=900, kernel_name="python3",
                    resources={"metadata": {"path": str(path.parent)}}).execute()
+    # an error inside a display hook (e.g. a mathtext error while drawing a
+    # figure) does not stop execution: refuse to store such a notebook
+    for cell in nb.cells:
+        tags = cell.get("metadata", {}).get("tags", [])
+        for out in cell.get("outputs", []):
+            if out.get("output_type") == "error" and "raises-exception" not in tags:
+                raise RuntimeError(f"{path}: a cell produced {out['ename']}: {out['evalue']}")
     nbformat.write(nb, path)
     return time.perf_counter() - t0
 

@@ -15,6 +15,7 @@ def test_registry_and_formulas():
     assert set(TOYS) == {"fig1_000", "fig1_001", "attracting"}
     assert sp.expand(TOYS["fig1_000"].expr - 5 * x**4 * (1 - y**2)) == 0        # 000, Fig. 1
     assert sp.expand(TOYS["fig1_001"].expr - x**2 * (1 - y**2)) == 0            # 001, Figure 1
+    assert [TOYS[n].latex for n in ("fig1_000", "fig1_001")] == ["5x^4(1 - y^2)", "x^2(1 - y^2)"]
     assert get_toy("fig1_001") is TOYS["fig1_001"]
     assert get_toy(TOYS["attracting"]) is TOYS["attracting"]
     assert [get_toy(n).attracting for n in ("fig1_000", "fig1_001", "attracting")] == [False, False, True]

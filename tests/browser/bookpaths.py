@@ -8,7 +8,7 @@ import shutil
 import pytest
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
-HTML = pathlib.Path(os.environ.get("BOOK_HTML", ROOT / "_build" / "html"))
+HTML = pathlib.Path(os.environ.get("BOOK_HTML") or ROOT / "_build" / "html")
 ARTIFACTS = ROOT / "test-artifacts"
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
                   "--disable-background-networking", "--disable-component-update", "--disable-sync",
