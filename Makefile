@@ -45,11 +45,12 @@ book: install js
 ## and the real-browser tests (rendered book offline; JupyterLab with a widget).
 test: install test-package test-notebooks test-book test-browser
 
+# two pytest workers on two cores: one BLAS thread each, or OpenBLAS oversubscribes and stalls
 test-package: install
-	$(BIN)/python -m pytest -q -n $(JOBS) tests --ignore=tests/browser
+	OPENBLAS_NUM_THREADS=1 $(BIN)/python -m pytest -q -n $(JOBS) tests --ignore=tests/browser
 
 test-notebooks: install
-	$(BIN)/python -m pytest -q -n $(JOBS) --dist loadfile --nbval --nbval-sanitize-with tests/nbval_sanitize.cfg notebooks
+	OPENBLAS_NUM_THREADS=1 $(BIN)/python -m pytest -q -n $(JOBS) --dist loadfile --nbval --nbval-sanitize-with tests/nbval_sanitize.cfg notebooks
 
 test-book: book
 
