@@ -5,6 +5,10 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 JOBS   ?= 2
+# One BLAS thread per process: with two pytest workers (or kernels) on two
+# cores, multithreaded OpenBLAS oversubscribes and stalls (a 504x504 eigvalsh
+# took 3.25 s instead of 0.03 s under load).
+export OPENBLAS_NUM_THREADS ?= 1
 
 .PHONY: install js book test test-package test-notebooks test-book test-browser chromium lab notebooks bench clean
 
@@ -45,12 +49,11 @@ book: install js
 ## and the real-browser tests (rendered book offline; JupyterLab with a widget).
 test: install test-package test-notebooks test-book test-browser
 
-# two pytest workers on two cores: one BLAS thread each, or OpenBLAS oversubscribes and stalls
 test-package: install
-	OPENBLAS_NUM_THREADS=1 $(BIN)/python -m pytest -q -n $(JOBS) tests --ignore=tests/browser
+	$(BIN)/python -m pytest -q -n $(JOBS) tests --ignore=tests/browser
 
 test-notebooks: install
-	OPENBLAS_NUM_THREADS=1 $(BIN)/python -m pytest -q -n $(JOBS) --dist loadfile --nbval --nbval-sanitize-with tests/nbval_sanitize.cfg notebooks
+	$(BIN)/python -m pytest -q -n $(JOBS) --dist loadfile --nbval --nbval-sanitize-with tests/nbval_sanitize.cfg notebooks
 
 test-book: book
 

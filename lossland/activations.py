@@ -61,7 +61,7 @@ class Activation:
     image: tuple[float, float]
     smooth: bool = True
     increasing: bool = True
-    params: dict = field(default_factory=dict)
+    params: dict = field(default_factory=dict, compare=False)
 
     symbol = _x
 
@@ -93,24 +93,24 @@ def _sigmoid(t):
 
 
 def _make_sigmoid():
+    # sigma(t) sigma(-t) instead of s (1 - s): keeps relative accuracy in the tails
     def d1(t):
-        s = special.expit(t)
-        return s * (1.0 - s)
+        return special.expit(t) * special.expit(-t)
 
     def d2(t):
-        s = special.expit(t)
-        return s * (1.0 - s) * (1.0 - 2.0 * s)
+        s, sm = special.expit(t), special.expit(-t)
+        return s * sm * (sm - s)
 
     return Activation("sigmoid", _sigmoid, d1, d2, 1 / (1 + sp.exp(-_x)), (0.0, 1.0))
 
 
 def _make_tanh():
+    # 1 - tanh^2 = 4 sigmoid(2t) sigmoid(-2t), accurate in the tails
     def d1(t):
-        return 1.0 - np.tanh(t) ** 2
+        return 4.0 * special.expit(2.0 * t) * special.expit(-2.0 * t)
 
     def d2(t):
-        th = np.tanh(t)
-        return -2.0 * th * (1.0 - th**2)
+        return -2.0 * np.tanh(t) * d1(t)
 
     return Activation("tanh", np.tanh, d1, d2, sp.tanh(_x), (-1.0, 1.0))
 
@@ -125,8 +125,7 @@ def _make_softplus(alpha: float = 1.0):
         return special.expit(a * t)
 
     def d2(t):
-        s = special.expit(a * t)
-        return a * s * (1.0 - s)
+        return a * special.expit(a * t) * special.expit(-a * t)
 
     return Activation(
         "softplus", f, d1, d2, sp.log(1 + sp.exp(sp.nsimplify(a) * _x)) / sp.nsimplify(a),
@@ -141,13 +140,13 @@ def _make_swish(beta: float = 1.0, name: str = "swish"):
         return t * special.expit(b * t)
 
     def d1(t):
-        s = special.expit(b * t)
-        return s + b * t * s * (1.0 - s)
+        s, sm = special.expit(b * t), special.expit(-b * t)
+        return s + b * t * s * sm
 
     def d2(t):
-        s = special.expit(b * t)
-        ds = s * (1.0 - s)
-        return 2.0 * b * ds + b * b * t * ds * (1.0 - 2.0 * s)
+        s, sm = special.expit(b * t), special.expit(-b * t)
+        ds = s * sm
+        return 2.0 * b * ds + b * b * t * ds * (sm - s)
 
     bb = sp.nsimplify(b)
     # x * sigmoid(beta x) has a global minimum: not increasing, not bounded below
@@ -200,16 +199,18 @@ def _make_mish():
     def f(t):
         return t * np.tanh(np.logaddexp(0.0, t))
 
+    def _sech2(u):
+        return 4.0 * special.expit(2.0 * u) * special.expit(-2.0 * u)
+
     def d1(t):
-        th = np.tanh(np.logaddexp(0.0, t))
-        s = special.expit(t)
-        return th + t * (1.0 - th**2) * s
+        u = np.logaddexp(0.0, t)
+        return np.tanh(u) + t * _sech2(u) * special.expit(t)
 
     def d2(t):
-        th = np.tanh(np.logaddexp(0.0, t))
-        s = special.expit(t)
-        sech2 = 1.0 - th**2
-        return 2.0 * sech2 * s + t * (sech2 * s * (1.0 - s) - 2.0 * th * sech2 * s * s)
+        u = np.logaddexp(0.0, t)
+        th, sech2 = np.tanh(u), _sech2(u)
+        s, sm = special.expit(t), special.expit(-t)
+        return 2.0 * sech2 * s + t * (sech2 * s * sm - 2.0 * th * sech2 * s * s)
 
     from scipy.optimize import minimize_scalar
 
@@ -300,6 +301,8 @@ def get_activation(name, **params) -> Activation:
             raise TypeError(f"{p} must be a real number, got {type(val).__name__}")
         if not (math.isfinite(val) and val > 0):
             raise ValueError(f"{p} must be positive and finite, got {val!r}")
+    defaults = {"softplus": {"alpha": 1.0}, "swish": {"beta": 1.0}}.get(key, {})
+    params = {**defaults, **params}
     cache_key = (key, tuple(sorted((k, float(v)) for k, v in params.items())))
     if cache_key not in _CACHE:
         _CACHE[cache_key] = _FACTORIES[key](**{k: float(v) for k, v in params.items()})

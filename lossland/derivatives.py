@@ -2,7 +2,7 @@
 
 Normalisation. Paper 000 (Section III-A) and 001 (Section 3) define
 L = sum_alpha (f(x_alpha) - y_alpha)^2 (``normalization="sum"``, the default);
-the proof of Theorem 1 in 000 (Appendix A) and Nguyen & Hein (003) use
+the proof of Theorem 1 in 000 (Appendix A) and the ReLU paper (002, eq. (3)) use
 L = 1/2 sum_alpha (f(x_alpha) - y_alpha)^2 (``normalization="half"``). The two
 differ by a factor of 2 in the loss, gradient and Hessian.
 
@@ -39,6 +39,14 @@ NORMALIZATIONS = {"sum": 1.0, "half": 0.5}
 """Accepted values of ``normalization`` and the factor c in L = c * sum (f - y)^2."""
 
 
+def _finite(value, what):
+    """Raise instead of returning inf/NaN when the parameters overflow the loss."""
+    if not np.all(np.isfinite(value)):
+        raise ValueError(f"theta: {what} overflowed (non-finite); the parameters are too large "
+                         "for this activation and data")
+    return value
+
+
 def _check_network(net):
     if not isinstance(net, Network):
         raise TypeError(f"net must be a lossland.Network, got {type(net).__name__}")
@@ -54,7 +62,7 @@ class SquaredLoss:
     X : array, shape (N, n_0)
     y : array, shape (N,)
     normalization : {"sum", "half"}
-        c = 1 (papers 000/001) or c = 1/2 (003; 000's Appendix A).
+        c = 1 (papers 000/001) or c = 1/2 (002; 000's Appendix A).
 
     The data are validated once here; the methods validate ``theta``.
     """
@@ -80,7 +88,9 @@ class SquaredLoss:
     def value(self, theta) -> float:
         """L(theta)."""
         r = self.residuals(theta)
-        return float(self.c * (r @ r))
+        with np.errstate(over="ignore"):
+            value = float(self.c * (r @ r))
+        return _finite(value, "the loss")
 
     __call__ = value
 
@@ -110,7 +120,9 @@ class SquaredLoss:
         W, _ = self.net.unflatten(theta)
         r = fw.output - self.y
         delta = self._deltas(fw, W, 2.0 * self.c * r)
-        return float(self.c * (r @ r)), self._grad_from_deltas(fw, delta)
+        with np.errstate(over="ignore", invalid="ignore"):
+            value, grad = float(self.c * (r @ r)), self._grad_from_deltas(fw, delta)
+        return _finite(value, "the loss"), _finite(grad, "the gradient")
 
     def gradient(self, theta) -> np.ndarray:
         """Exact gradient by backpropagation."""
@@ -301,7 +313,7 @@ class SquaredLoss:
                 # sum_a S[k, j, a] A[m][a, q] delta[l][i, a], as [(k, j), (q, i)]
                 E = (AT[m][:, None, :] * delta[l]).reshape(-1, N)
                 put(m, l, (S.reshape(-1, N) @ E.T).reshape(n[m], q, -1, nl).transpose(0, 2, 3, 1), add=True)
-        return H
+        return _finite(H, "the Hessian")
 
     def hvp(self, theta, v) -> np.ndarray:
         """Hessian-vector product H(theta) v without forming H.

@@ -110,6 +110,8 @@ def embed_repeatedly(net: Network, theta, layer: int, r: int, lambdas):
 
     Each step adds one neuron to ``layer`` by splitting neuron ``r`` again.
     """
+    if isinstance(lambdas, (str, bytes)) or not hasattr(lambdas, "__iter__"):
+        raise TypeError(f"lambdas must be a sequence of real numbers, got {lambdas!r}")
     lambdas = list(lambdas)
     if not lambdas:
         raise ValueError("lambdas must contain at least one value")
@@ -245,8 +247,11 @@ def definiteness(M, atol: float = 0.0, rtol: float | None = None) -> Definitenes
     n = M.shape[0]
     if rtol is None:
         rtol = 100 * n * np.finfo(float).eps
-    if atol < 0 or rtol < 0:
-        raise ValueError("atol and rtol must be non-negative")
+    for name, val in (("atol", atol), ("rtol", rtol)):
+        if isinstance(val, bool) or not isinstance(val, Real):
+            raise TypeError(f"{name} must be a real number, got {val!r}")
+        if not (np.isfinite(val) and val >= 0):
+            raise ValueError(f"{name} must be finite and non-negative, got {val!r}")
     ev = np.linalg.eigvalsh(0.5 * (M + M.T))
     tol = max(float(atol), float(rtol) * float(np.abs(ev).max()), np.finfo(float).tiny)
     pos, neg = ev > tol, ev < -tol

@@ -3,56 +3,242 @@
 Used for the figures of paper 000 Fig. 3 / 001 Fig. 3: the loss along random
 directions at a constructed minimum, the minimum over directions, and the
 loss along the degenerate and descent directions.
+
+Random-direction scans evaluate the loss at many thousands of parameter
+vectors; :func:`losses_at` does that in one batched forward pass (the
+parameter vectors form a leading batch axis of every layer's weights), and
+:func:`direction_scan` uses it for 001 Fig. 3 style scans. The module is also
+a command line tool that recomputes a scan from a saved point and writes it,
+with its parameters and the package versions, to an ``.npz`` file::
+
+    python -m lossland.landscape IN.npz OUT.npz --directions 5000 --seed 0 \\
+        --t-max 0.05 --n-t 41
+
+where ``IN.npz`` holds ``widths``, ``activation``, ``biases``,
+``normalization``, ``theta``, ``X`` and ``y`` (see :func:`save_point`).
 """
 from __future__ import annotations
+
+import argparse
+import platform
+from dataclasses import dataclass
 
 import numpy as np
 
 from .derivatives import SquaredLoss
+from .network import Network
 
-__all__ = ["loss_along", "random_directions", "loss_along_many"]
+__all__ = ["loss_along", "random_directions", "loss_along_many", "losses_at",
+           "DirectionScan", "direction_scan", "save_point", "load_point", "scan_file"]
+
+_CHUNK_FLOATS = 4_000_000          # activations per block in losses_at (about 32 MB)
+
+
+def _check_objective(objective):
+    if not isinstance(objective, SquaredLoss):
+        raise TypeError(f"objective must be a lossland.SquaredLoss, got {type(objective).__name__}")
 
 
 def _check(objective, theta, direction):
-    if not isinstance(objective, SquaredLoss):
-        raise TypeError(f"objective must be a lossland.SquaredLoss, got {type(objective).__name__}")
+    _check_objective(objective)
     theta = objective.net.check_params(theta)
     d = objective.net.check_params(direction, "direction")
     return theta, d
 
 
+def _check_ts(ts):
+    ts = np.asarray(ts, dtype=float)
+    if ts.ndim != 1 or ts.size == 0 or not np.all(np.isfinite(ts)):
+        raise ValueError("ts must be a non-empty 1-d array of finite numbers")
+    return ts
+
+
 def loss_along(objective: SquaredLoss, theta, direction, ts) -> np.ndarray:
     """L(theta + t * direction) for each t in ``ts``."""
     theta, d = _check(objective, theta, direction)
-    ts = np.asarray(ts, dtype=float)
-    if ts.ndim != 1 or not np.all(np.isfinite(ts)):
-        raise ValueError("ts must be a 1-d array of finite numbers")
+    ts = _check_ts(ts)
     return np.array([objective.value(theta + t * d) for t in ts])
 
 
 def random_directions(n_params: int, n_directions: int, rng) -> np.ndarray:
     """``n_directions`` directions drawn uniformly from the unit sphere, shape (K, P)."""
-    if n_params < 1 or n_directions < 1:
-        raise ValueError("n_params and n_directions must be positive")
+    for name, val in (("n_params", n_params), ("n_directions", n_directions)):
+        if isinstance(val, bool) or not isinstance(val, (int, np.integer)):
+            raise TypeError(f"{name} must be a positive integer, got {val!r}")
+        if val < 1:
+            raise ValueError(f"{name} must be a positive integer, got {val!r}")
     rng = np.random.default_rng(rng)
     V = rng.standard_normal((n_directions, n_params))
     return V / np.linalg.norm(V, axis=1, keepdims=True)
 
 
+def losses_at(objective: SquaredLoss, thetas) -> np.ndarray:
+    """L(theta_k) for every row theta_k of ``thetas`` (K, P): shape (K,).
+
+    One batched forward pass: the K weight matrices of layer l form an array
+    (K, n_l, n_{l-1}) and the activations of all samples an array
+    (K, N, n_l) (processed in blocks of rows to bound memory). The arithmetic
+    is that of :meth:`SquaredLoss.value` up to the order of summation, so the
+    two agree to round-off (a few ulps of the loss), not bit for bit: compare
+    values from this function with values from this function.
+    """
+    _check_objective(objective)
+    net = objective.net
+    T = np.asarray(thetas, dtype=float)
+    if T.ndim != 2 or T.shape[1] != net.n_params:
+        raise ValueError(f"thetas must have shape (K, {net.n_params}), got {T.shape}")
+    if not np.all(np.isfinite(T)):
+        raise ValueError("thetas contains non-finite values")
+    X, y, c = objective.X, objective.y, objective.c
+    N, L = X.shape[0], net.depth
+    sigma = net.activation.f
+    block = max(1, _CHUNK_FLOATS // (N * max(net.widths)))
+    out = np.empty(T.shape[0])
+    with np.errstate(over="ignore", invalid="ignore"):
+        for start in range(0, T.shape[0], block):
+            tb = T[start:start + block]
+            a = None
+            for l in range(1, L + 1):
+                W = tb[:, net._slices[("W", l)]].reshape(-1, net.widths[l], net.widths[l - 1])
+                z = np.matmul(X, W.transpose(0, 2, 1)) if a is None else np.matmul(a, W.transpose(0, 2, 1))
+                if net.biases:
+                    z += tb[:, net._slices[("b", l)]][:, None, :]
+                a = sigma(z) if l < L else z
+            r = a[:, :, 0] - y
+            out[start:start + block] = c * np.einsum("kn,kn->k", r, r)
+    if not np.all(np.isfinite(out)):
+        raise ValueError("thetas: the forward pass overflowed (non-finite loss) for "
+                         f"{int(np.sum(~np.isfinite(out)))} parameter vectors")
+    return out
+
+
 def loss_along_many(objective: SquaredLoss, theta, directions, ts) -> np.ndarray:
     """L(theta + t * d_k) for every direction d_k (rows) and t in ``ts``: shape (K, T).
 
-    All directions are evaluated in one batched forward pass per t.
+    All directions are evaluated in one batched forward pass per t
+    (:func:`losses_at`).
     """
-    if not isinstance(objective, SquaredLoss):
-        raise TypeError(f"objective must be a lossland.SquaredLoss, got {type(objective).__name__}")
+    _check_objective(objective)
     net = objective.net
     theta = net.check_params(theta)
     V = np.asarray(directions, dtype=float)
     if V.ndim != 2 or V.shape[1] != net.n_params:
         raise ValueError(f"directions must have shape (K, {net.n_params}), got {V.shape}")
-    ts = np.asarray(ts, dtype=float)
+    if not np.all(np.isfinite(V)):
+        raise ValueError("directions contains non-finite values")
+    ts = _check_ts(ts)
     out = np.empty((V.shape[0], ts.size))
     for j, t in enumerate(ts):
-        out[:, j] = [objective.value(theta + t * v) for v in V]
+        out[:, j] = losses_at(objective, theta[None, :] + t * V)
     return out
+
+
+# ----------------------------------------------------------------- scans
+@dataclass
+class DirectionScan:
+    """The loss along K directions at a point (001 Fig. 3 (a), (c)).
+
+    ``losses[k, j]`` is L(theta + ts[j] d_k); ``value`` is L(theta) computed by
+    the same batched evaluation (so that comparisons with it are free of the
+    few-ulp difference between :func:`losses_at` and :meth:`SquaredLoss.value`).
+    """
+
+    ts: np.ndarray
+    losses: np.ndarray
+    value: float
+
+    @property
+    def n_directions(self) -> int:
+        return self.losses.shape[0]
+
+    @property
+    def min_over_directions(self) -> np.ndarray:
+        """The bottom panel of 001 Fig. 3 (a)/(c): min_k L(theta + t d_k) for each t."""
+        return self.losses.min(axis=0)
+
+    def largest_decrease(self) -> float:
+        """value - min over all directions and t (negative: no direction goes below the value)."""
+        return float(self.value - self.losses.min())
+
+    def decreasing(self, tol: float) -> np.ndarray:
+        """Boolean mask of the directions along which the loss gets below ``value - tol``."""
+        if not tol >= 0:
+            raise ValueError(f"tol must be non-negative, got {tol!r}")
+        return self.losses.min(axis=1) < self.value - tol
+
+    def n_decreasing(self, tol: float) -> int:
+        """How many directions find a loss below ``value - tol`` somewhere on the grid."""
+        return int(self.decreasing(tol).sum())
+
+
+def direction_scan(objective: SquaredLoss, theta, directions, ts) -> DirectionScan:
+    """Scan the loss along the rows of ``directions`` at the t-values ``ts`` (batched)."""
+    losses = loss_along_many(objective, theta, directions, ts)
+    value = float(losses_at(objective, np.asarray(theta, dtype=float)[None, :])[0])
+    return DirectionScan(np.asarray(ts, dtype=float).copy(), losses, value)
+
+
+# ------------------------------------------------------- files and CLI
+def save_point(path, objective: SquaredLoss, theta, **extra) -> None:
+    """Save a network, its data and a parameter vector for :func:`scan_file` (``.npz``)."""
+    _check_objective(objective)
+    net = objective.net
+    theta = net.check_params(theta)
+    np.savez(path, widths=np.array(net.widths), activation=net.activation.name,
+             biases=net.biases, normalization=objective.normalization, theta=theta,
+             X=objective.X, y=objective.y, **extra)
+
+
+def load_point(path) -> tuple[SquaredLoss, np.ndarray]:
+    """Inverse of :func:`save_point`: ``(objective, theta)``."""
+    with np.load(path, allow_pickle=False) as f:
+        missing = {"widths", "activation", "biases", "normalization", "theta", "X", "y"} - set(f.files)
+        if missing:
+            raise ValueError(f"path {path}: missing arrays {sorted(missing)}")
+        net = Network([int(w) for w in f["widths"]], str(f["activation"]), biases=bool(f["biases"]))
+        obj = SquaredLoss(net, f["X"], f["y"], str(f["normalization"]))
+        return obj, net.check_params(f["theta"])
+
+
+def _versions() -> dict:
+    import scipy
+    return {"numpy": np.__version__, "scipy": scipy.__version__, "python": platform.python_version()}
+
+
+def scan_file(in_path, out_path, n_directions: int, seed: int, t_max: float, n_t: int) -> DirectionScan:
+    """Recompute a random-direction scan for the point in ``in_path`` and save it.
+
+    The directions are :func:`random_directions` with ``np.random.default_rng(seed)``,
+    ``ts = np.linspace(-t_max, t_max, n_t)``. The output stores the curves,
+    the value at the point, the parameters and the package versions.
+    """
+    if n_directions < 1 or n_t < 2 or not t_max > 0:
+        raise ValueError("need n_directions >= 1, n_t >= 2 and t_max > 0")
+    obj, theta = load_point(in_path)
+    V = random_directions(obj.net.n_params, n_directions, np.random.default_rng(seed))
+    scan = direction_scan(obj, theta, V, np.linspace(-t_max, t_max, n_t))
+    v = _versions()
+    np.savez_compressed(out_path, ts=scan.ts, losses=scan.losses, value=scan.value,
+                        n_directions=n_directions, seed=seed, t_max=t_max, n_t=n_t,
+                        numpy_version=v["numpy"], scipy_version=v["scipy"],
+                        python_version=v["python"])
+    return scan
+
+
+def _main(argv=None):
+    p = argparse.ArgumentParser(prog="python -m lossland.landscape",
+                                description="Random-direction loss scan (001 Fig. 3) of a saved point.")
+    p.add_argument("in_path")
+    p.add_argument("out_path")
+    p.add_argument("--directions", type=int, default=5000)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--t-max", type=float, default=0.05)
+    p.add_argument("--n-t", type=int, default=41)
+    a = p.parse_args(argv)
+    scan = scan_file(a.in_path, a.out_path, a.directions, a.seed, a.t_max, a.n_t)
+    print(f"{scan.n_directions} directions x {scan.ts.size} t-values -> {a.out_path}; "
+          f"largest decrease below L = {scan.largest_decrease():.3e}")
+
+
+if __name__ == "__main__":
+    _main()

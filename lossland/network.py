@@ -85,7 +85,7 @@ class Network:
         if len(ws) < 2:
             raise ValueError(f"widths needs an input and an output width, got {tuple(ws)}")
         if ws[-1] != 1:
-            raise ValueError(f"the output width n_L must be 1 (regression network), got {ws[-1]}")
+            raise ValueError(f"widths: the output width n_L must be 1 (regression network), got {ws[-1]}")
         if not isinstance(biases, bool):
             raise TypeError(f"biases must be True or False, got {biases!r}")
         self.widths: tuple[int, ...] = tuple(ws)
@@ -141,9 +141,24 @@ class Network:
             raise ValueError("this network has no biases")
         return self._slices[("b", self.check_layer(layer))]
 
+    @staticmethod
+    def _check_index(value, name):
+        if isinstance(value, bool) or not isinstance(value, Integral):
+            raise TypeError(f"{name} must be an integer index, got {value!r}")
+        return int(value)
+
+    def check_neuron(self, layer, r, name: str = "r") -> int:
+        """Validate a neuron index r (from 0) of ``layer``."""
+        layer = self.check_layer(layer)
+        r = self._check_index(r, name)
+        if not 0 <= r < self.widths[layer]:
+            raise ValueError(f"{name}={r} is out of range: layer {layer} has neurons 0..{self.widths[layer] - 1}")
+        return r
+
     def weight_index(self, layer: int, i: int, j: int) -> int:
         """Flat position of w^layer_{i,j} (code indices from 0)."""
         layer = self.check_layer(layer)
+        i, j = self._check_index(i, "i"), self._check_index(j, "j")
         n_out, n_in = self.widths[layer], self.widths[layer - 1]
         if not (0 <= i < n_out and 0 <= j < n_in):
             raise ValueError(f"weight index ({i}, {j}) out of range for layer {layer} of shape {(n_out, n_in)}")
@@ -152,6 +167,7 @@ class Network:
     def bias_index(self, layer: int, i: int) -> int:
         """Flat position of the bias w^layer_{0} of neuron i."""
         s = self.bias_slice(layer)
+        i = self._check_index(i, "i")
         if not 0 <= i < self.widths[layer]:
             raise ValueError(f"neuron index {i} out of range for layer {layer} of width {self.widths[layer]}")
         return s.start + i
@@ -164,6 +180,7 @@ class Network:
         the rows and columns of :func:`lossland.embedding.B_matrix`.
         """
         layer = self.check_layer(layer)
+        r = self.check_neuron(layer, r)
         n_in = self.widths[layer - 1]
         idx = [self.weight_index(layer, r, j) for j in range(n_in)]
         if self.biases:
@@ -173,6 +190,7 @@ class Network:
     def outgoing_indices(self, layer: int, r: int) -> np.ndarray:
         """Flat positions of the outgoing weights [v_{s,r}]_s of neuron r in hidden ``layer``."""
         layer = self.check_layer(layer, hidden=True)
+        r = self.check_neuron(layer, r)
         return np.array([self.weight_index(layer + 1, s, r) for s in range(self.widths[layer + 1])],
                         dtype=int)
 
@@ -257,6 +275,10 @@ class Network:
 
         ``rng`` is a :class:`numpy.random.Generator` (or an int seed).
         """
+        if isinstance(scale, bool) or not isinstance(scale, (int, float, np.floating, np.integer)):
+            raise TypeError(f"scale must be a real number, got {scale!r}")
+        if not (np.isfinite(scale) and scale >= 0):
+            raise ValueError(f"scale must be finite and non-negative, got {scale!r}")
         rng = np.random.default_rng(rng)
         return scale * rng.standard_normal(self.n_params)
 

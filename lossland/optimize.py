@@ -75,6 +75,8 @@ def newton_polish(objective: SquaredLoss, theta, gtol: float = 1e-10, max_steps:
     ``(theta, grad_norm, steps)``.
     """
     _check_objective(objective)
+    if isinstance(gtol, bool) or not isinstance(gtol, (int, float)) or not (np.isfinite(gtol) and gtol > 0):
+        raise ValueError(f"gtol must be a positive finite number, got {gtol!r}")
     theta = objective.net.check_params(theta).copy()
     g = objective.gradient(theta)
     gn = float(np.linalg.norm(g))
@@ -120,7 +122,7 @@ def find_critical_point(objective: SquaredLoss, theta0, *, method: str = "trust-
     methods = {"trust-exact", "BFGS", "L-BFGS-B", "Newton-CG", "trust-ncg", "none"}
     if method not in methods:
         raise ValueError(f"method must be one of {sorted(methods)}, got {method!r}")
-    if not (isinstance(gtol, (int, float)) and gtol > 0):
+    if isinstance(gtol, bool) or not (isinstance(gtol, (int, float)) and np.isfinite(gtol) and gtol > 0):
         raise ValueError(f"gtol must be a positive number, got {gtol!r}")
     iterations, message = 0, "no minimisation"
     theta = theta0

@@ -75,7 +75,8 @@ def symbolic_network(widths, sigma=None, biases: bool = True, n_samples: int = 1
             return _e.subs(_t, z)
     elif sigma is None or callable(sigma):
         act_fn = generic_sigma if sigma is None else sigma
-        net_widths = tuple(int(w) for w in widths)
+        # validate the widths exactly as a numeric network would
+        net_widths = Network(widths, "identity", biases=biases).widths
     else:
         raise TypeError(f"sigma must be None, an activation name, an Activation or a callable, got {sigma!r}")
     if len(net_widths) < 2 or net_widths[-1] != 1:

@@ -1,11 +1,16 @@
-"""Exact gradient and Hessian against central differences, symmetry, HVPs."""
+"""Exact gradient and Hessian against central differences, symmetry, HVPs; against sympy."""
+import functools
+
 import numpy as np
 import pytest
+import sympy as sp
 
-from lossland import SMOOTH_ACTIVATIONS, SquaredLoss
-from lossland.derivatives import fd_gradient, fd_hessian
+from lossland import SMOOTH_ACTIVATIONS, Network, SquaredLoss, get_activation
+from lossland import derivatives as dv
+from lossland.derivatives import fd_gradient, fd_hessian, jacobian, output_deltas
+from lossland.symbolic import symbolic_network
 
-from conftest import ARCHS, make_problem
+from conftest import ARCHS, make_problem, reference_dh_dn
 
 
 @pytest.mark.parametrize("activation", SMOOTH_ACTIVATIONS)
@@ -51,3 +56,183 @@ def test_jacobian_gives_gauss_newton_part():
     assert np.allclose(obj.hessian(theta), 2 * J.T @ J, atol=1e-12)
     assert np.allclose(J, np.array([fd_gradient(lambda t, a=a: net(t, X)[a], theta) for a in range(len(y))]),
                        atol=1e-7)
+
+
+# ---------------------------------------------------------------------------
+# More architectures: four hidden layers, wider layers, activation parameters
+# ---------------------------------------------------------------------------
+MORE_ARCHS = [
+    ((2, 3, 1, 4, 2, 1), True),         # four hidden layers
+    ((2, 3, 1, 4, 2, 1), False),
+    ((1, 2, 2, 2, 2, 1), True),
+    ((3, 6, 1), True),                  # wider
+    ((1, 5, 5, 1), False),
+    ((4, 1, 1), True),                  # bottleneck
+    ((3, 1), True),                     # no hidden layer
+]
+MORE_ACTIVATIONS = [("sigmoid", {}), ("tanh", {}), ("gelu", {}), ("mish", {}), ("softplus", {"alpha": 2.5}),
+                    ("swish", {"beta": 1.7}), ("sin", {})]
+
+
+def _problem(widths, activation, params, biases, seed, n_samples=6, scale=0.6):
+    rng = np.random.default_rng(seed)
+    net = Network(widths, activation, biases=biases, **params)
+    X = rng.standard_normal((n_samples, widths[0]))
+    y = rng.standard_normal(n_samples)
+    return net, net.init_params(rng, scale), X, y
+
+
+@pytest.mark.parametrize("activation,params", MORE_ACTIVATIONS)
+@pytest.mark.parametrize("widths,biases", MORE_ARCHS)
+def test_more_architectures_against_central_differences(widths, biases, activation, params):
+    net, theta, X, y = _problem(widths, activation, params, biases, seed=sum(widths) + biases)
+    obj = SquaredLoss(net, X, y)
+    g, H = obj.gradient(theta), obj.hessian(theta)
+    scale_g, scale_H = max(1.0, np.abs(g).max()), max(1.0, np.abs(H).max())
+    assert np.abs(g - fd_gradient(obj.value, theta, h=1e-6)).max() <= 1e-6 * scale_g
+    assert np.abs(H - fd_hessian(obj.gradient, theta, h=1e-5)).max() <= 1e-6 * scale_H
+    assert np.abs(H - H.T).max() <= 1e-12 * scale_H
+    value, g2 = obj.value_and_gradient(theta)
+    assert value == obj.value(theta) and np.array_equal(g2, g)
+
+
+@pytest.mark.parametrize("widths,biases", ARCHS + MORE_ARCHS)
+def test_output_deltas_and_jacobian(widths, biases):
+    act = get_activation("gelu")
+    net, theta, X, y = _problem(widths, "gelu", {}, biases, seed=len(widths))
+    g = output_deltas(net, theta, X)
+    assert g[0] is None and np.array_equal(g[net.depth], np.ones((len(X), 1)))
+    for layer in range(1, net.depth + 1):
+        assert g[layer].shape == (len(X), widths[layer])
+        for a, x in enumerate(X):
+            ref = reference_dh_dn(widths, act, biases, theta, x, layer)
+            assert np.allclose(g[layer][a], ref, rtol=1e-12, atol=1e-14)
+    J = jacobian(net, theta, X)
+    J_fd = np.array([fd_gradient(lambda t, a=a: net(t, X)[a], theta) for a in range(len(X))])
+    assert J.shape == (len(X), net.n_params)
+    assert np.abs(J - J_fd).max() <= 1e-7 * max(1.0, np.abs(J).max())
+    # gradient of c sum r^2 is 2c J^T r; with biases, df/db^l_k is dh/dn(l, k)
+    for norm, c in (("sum", 1.0), ("half", 0.5)):
+        obj = SquaredLoss(net, X, y, norm)
+        assert np.allclose(obj.gradient(theta), 2 * c * J.T @ obj.residuals(theta), rtol=1e-12, atol=1e-12)
+    if biases:
+        for layer in range(1, net.depth + 1):
+            assert np.allclose(J[:, net.bias_slice(layer)], g[layer], rtol=0, atol=1e-15)
+
+
+def test_output_deltas_reference_is_a_true_derivative():
+    """The test's own dh/dn (a product of Jacobians) against finite differences of the tail map."""
+    widths, biases = (2, 3, 2, 2, 1), True
+    act = get_activation("tanh")
+    net, theta, X, _ = _problem(widths, "tanh", {}, biases, seed=3)
+    W, b = net.unflatten(theta)
+    x = X[0]
+    z1 = W[1] @ x + b[1]
+
+    def tail(z, start):               # n(start) -> f, plain numpy
+        a = act.f(z)
+        for m in range(start + 1, net.depth + 1):
+            z = W[m] @ a + b[m]
+            a = act.f(z) if m < net.depth else z
+        return z[0]
+
+    z = z1
+    for layer in range(1, net.depth):
+        ref = reference_dh_dn(widths, act, biases, theta, x, layer)
+        fd = fd_gradient(lambda zz: tail(zz, layer), z, h=1e-6)
+        assert np.allclose(ref, fd, rtol=1e-8, atol=1e-9)
+        z = W[layer + 1] @ act.f(z) + b[layer + 1]
+
+
+def test_linear_regression_hessian_is_twice_the_gram_matrix(rng):
+    net = Network((3, 1), "tanh")
+    X, y = rng.standard_normal((8, 3)), rng.standard_normal(8)
+    theta = rng.standard_normal(net.n_params)
+    Xt = np.hstack([X, np.ones((8, 1))])
+    H = SquaredLoss(net, X, y).hessian(theta)
+    assert np.allclose(H, 2 * Xt.T @ Xt, rtol=1e-13, atol=1e-13)
+    assert np.allclose(SquaredLoss(net, X, y).gradient(theta), 2 * Xt.T @ (Xt @ theta - y), atol=1e-12)
+
+
+def test_functional_api_matches_the_class(rng):
+    net, theta, X, y = _problem((2, 3, 2, 1), "mish", {}, True, seed=8)
+    v = rng.standard_normal(net.n_params)
+    for norm in ("sum", "half"):
+        obj = SquaredLoss(net, X, y, norm)
+        assert dv.loss(net, theta, X, y, norm) == obj.value(theta)
+        assert np.array_equal(dv.gradient(net, theta, X, y, norm), obj.gradient(theta))
+        assert np.array_equal(dv.hessian(net, theta, X, y, norm), obj.hessian(theta))
+        assert np.allclose(dv.hvp(net, theta, X, y, v, norm), obj.hessian(theta) @ v, rtol=1e-12, atol=1e-12)
+    assert np.array_equal(dv.residuals(net, theta, X, y), net(theta, X) - y)
+
+
+# ---------------------------------------------------------------------------
+# Against sympy (lossland.symbolic.symbolic_network) on tiny networks
+# ---------------------------------------------------------------------------
+ONE_HIDDEN = [((1, 2, 1), True), ((2, 2, 1), False)]
+TWO_HIDDEN = [((1, 2, 2, 1), False), ((1, 1, 2, 1), True)]
+# gelu and mish nest into large expressions: smaller two-hidden-layer networks keep sympy fast
+TWO_HIDDEN_SMALL = [((1, 1, 2, 1), False), ((1, 1, 1, 1), True)]
+SYMPY_PARAMS = ([(act, w, b) for act in ("sigmoid", "tanh", "softplus") for w, b in ONE_HIDDEN + TWO_HIDDEN]
+                + [(act, w, b) for act in ("gelu", "mish") for w, b in ONE_HIDDEN + TWO_HIDDEN_SMALL])
+
+
+@functools.lru_cache(maxsize=None)
+def sympy_derivatives(widths, activation, biases):
+    """lambdified (L, grad L, upper triangle of Hess L, [f(x_a)], [grad f(x_a)]) for 2 symbolic samples."""
+    sn = symbolic_network(widths, activation, biases=biases, n_samples=2)
+    ys = sp.symbols("y0 y1", real=True)
+    L = sn.loss(ys)
+    p = sn.params
+    P = len(p)
+    grad = [sp.diff(L, q) for q in p]
+    hess_upper = [sp.diff(grad[i], p[j]) for i in range(P) for j in range(i, P)]
+    jac = [[sp.diff(f, q) for q in p] for f in sn.outputs]
+    args = list(p) + [s for xa in sn.inputs for s in xa] + list(ys)
+    fn = sp.lambdify(args, [L, grad, hess_upper, sn.outputs, jac], modules="numpy", cse=True)
+    return fn, P
+
+
+@pytest.mark.parametrize("activation,widths,biases", SYMPY_PARAMS)
+def test_exact_derivatives_match_sympy(widths, biases, activation):
+    fn, P = sympy_derivatives(widths, activation, biases)
+    net = Network(widths, activation, biases=biases)
+    assert net.n_params == P
+    for seed in range(3):
+        rng = np.random.default_rng(seed)
+        theta = net.init_params(rng, 1.0)
+        X, y = rng.standard_normal((2, widths[0])), rng.standard_normal(2)
+        L, g, h_up, f, J = fn(*theta, *X.ravel(), *y)
+        H = np.zeros((P, P))
+        H[np.triu_indices(P)] = h_up
+        H = H + np.triu(H, 1).T
+        obj = SquaredLoss(net, X, y)
+        assert np.isclose(obj.value(theta), L, rtol=1e-13, atol=1e-14)
+        assert np.allclose(net(theta, X), f, rtol=1e-13, atol=1e-14)
+        assert np.allclose(obj.gradient(theta), g, rtol=1e-11, atol=1e-13)
+        H_exact = obj.hessian(theta)
+        assert np.abs(H_exact - H).max() <= 1e-12 * max(1.0, np.abs(H).max())   # both triangles
+        assert np.allclose(obj.jacobian(theta), np.array(J, dtype=float), rtol=1e-11, atol=1e-13)
+        half = SquaredLoss(net, X, y, "half")
+        assert np.allclose(half.hessian(theta), H / 2, rtol=1e-11, atol=1e-13)
+
+
+@pytest.mark.parametrize("activation,params", [("softplus", {"alpha": 2.5}), ("swish", {"beta": 0.6}),
+                                               ("silu", {}), ("sin", {})])
+def test_parametrised_activations_match_sympy(activation, params):
+    widths, biases = (1, 2, 1), True
+    act = get_activation(activation, **params)
+    sn = symbolic_network(widths, act, biases=biases, n_samples=2)
+    ys = sp.symbols("y0 y1", real=True)
+    L = sn.loss(ys)
+    grad = [sp.diff(L, q) for q in sn.params]
+    hess = [[sp.diff(gi, q) for q in sn.params] for gi in grad]
+    args = list(sn.params) + [s for xa in sn.inputs for s in xa] + list(ys)
+    fn = sp.lambdify(args, [grad, hess], modules="numpy", cse=True)
+    net = Network(widths, act, biases=biases)
+    rng = np.random.default_rng(11)
+    theta, X, y = net.init_params(rng), rng.standard_normal((2, 1)), rng.standard_normal(2)
+    g, H = fn(*theta, *X.ravel(), *y)
+    obj = SquaredLoss(net, X, y)
+    assert np.allclose(obj.gradient(theta), g, rtol=1e-11, atol=1e-13)
+    assert np.allclose(obj.hessian(theta), np.array(H, dtype=float), rtol=1e-11, atol=1e-13)
