@@ -53,7 +53,7 @@ test-package: install
 	$(BIN)/python -m pytest -q -n $(JOBS) tests --ignore=tests/browser
 
 test-notebooks: install
-	$(BIN)/python -m pytest -q -n $(JOBS) --dist loadfile --nbval --nbval-sanitize-with tests/nbval_sanitize.cfg notebooks
+	$(BIN)/python -m pytest -q -n $(JOBS) --dist loadfile --nbval --nbval-cell-timeout=300 --nbval-sanitize-with tests/nbval_sanitize.cfg notebooks
 
 test-book: book
 

@@ -16,7 +16,7 @@ from bookpaths import HTML
 HARMLESS = ("THEBE_JS_URL", "MathJax.Hub", "reading 'Queue'", "reading 'Hub'")
 SKIP_PAGES = {"search.html", "genindex.html"}
 REDIRECTS = {"index.html"}  # jupyter-book's redirect to the root page
-SCREENSHOTS = {"book/intro.html", "book/errata.html"}
+SCREENSHOTS = {"book/intro.html", "book/x02-errata.html", "book/x01-notation.html"}
 
 
 def _pages():
