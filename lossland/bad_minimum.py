@@ -21,7 +21,18 @@ R = sum_i (F(x_i) - y_i)^2, ``normalization="sum"``):
 * **Proposition 4** (Section 6, proof in A.2.7): the same for the 1-1-1-1
   network F_3 = w_3 sigma(w_2 sigma(w_1 x + b_1) + b_2) + b_3 (eq. (100)) with
   N >= 34, using the function set B_3 of Lemma 3 (:func:`b3_matrix`,
-  :func:`proposition4_construction`).
+  :func:`proposition4_construction`). The paper's full set of conditions
+  is numerically degenerate in float64 for some activations; ``dps=...``
+  builds the vectors v_k in mpmath (:func:`b3_matrix_mp`,
+  :func:`reduction_set` for red(.) of eq. (109) and N_0).
+* **Theorems 3 and 4** (A.2.4, A.2.8): the embedding gamma_lambda of the
+  minima into wider networks (lossland.embedding). For a singular B-matrix
+  (Theorem 4's second layer) :func:`split_expansion` gives the Taylor
+  coefficients of the loss along the split of incoming weights (third order
+  decides), :func:`activation_derivative` the higher derivatives of sigma,
+  :func:`high_precision_loss_change` loss differences below float64
+  round-off, and :func:`monotone_descent` a non-increasing path
+  (Definition 1, Remark 3).
 
 The function set B_2 of Assumption 1 is evaluated here (:func:`b2_matrix`)
 rather than imported, so that this module stands alone; its columns are in
@@ -67,9 +78,19 @@ __all__ = [
     "B3_POSITIVE",
     "B3_GRADIENT",
     "B3_HESSIAN",
+    "B3_EMBEDDING_ORTHOGONAL",
+    "B3_EMBEDDING_POSITIVE",
     "b3_matrix",
     "Proposition4",
     "proposition4_construction",
+    "b3_matrix_mp",
+    "reduction_set",
+    "activation_derivative",
+    "SplitExpansion",
+    "split_expansion",
+    "high_precision_loss_change",
+    "MonotonePath",
+    "monotone_descent",
 ]
 
 _EPS = np.finfo(float).eps
@@ -867,6 +888,20 @@ the span of B~_3, so eq. (113) and (116) cannot hold together.
 """
 
 
+B3_EMBEDDING_ORTHOGONAL = B3_GRADIENT + ("s'(s) s'' x", "s''(s) s")
+"""Orthogonality for a 1-1-1-1 minimum that embeds into 1-d_1-d_2-1 (chapter G9).
+
+The six gradient functions and the off-diagonal entries of both B-matrices
+(004, eq. (146), (149) with the bias input): with :data:`B3_EMBEDDING_POSITIVE`
+the B-matrices of layers 1 and 2 are 2 w3 diag(<dY, s'(s) s'' x^2>, <dY, s'(s) s''>)
+and 2 w3 diag(<dY, s''(s) s^2>, <dY, s''(s)>), both positive definite. K need not be
+positive semidefinite, so the residual must be small (:func:`residual_scaling_interval`).
+"""
+
+B3_EMBEDDING_POSITIVE = ("s'(s) s'' x^2", "s'(s) s''", "s''(s) s^2", "s''(s)")
+"""The diagonal entries of the two B-matrices, made positive (chapter G9)."""
+
+
 def b3_matrix(activation, x, names=B3_NAMES) -> np.ndarray:
     """The B_3 functions of 004, Lemma 3 at the samples, shape (N, len(names))."""
     act = _activation(activation)
@@ -897,7 +932,11 @@ class Proposition4:
 
     ``theta`` = W-hat = (1, 0, 1, 0, w3, 0); ``delta_y`` = F_3(X) - Y =
     w3 sum_k c_k v_k with v_k orthogonal to the functions ``orthogonal`` and
-    positive on ``positive`` (names from :data:`B3_NAMES`).
+    positive on ``positive`` (names from :data:`B3_NAMES`). ``rank`` is the
+    dimension of the span of the orthogonal functions at X (N_0 - 3 for the
+    paper's choice), so there are N - rank vectors v_k. ``high_precision``
+    (built with ``dps``) holds the diagnostics of
+    :func:`proposition4_construction` computed in mpmath.
     """
 
     activation: Activation
@@ -913,6 +952,7 @@ class Proposition4:
     positive: tuple
     rank: int
     sign_margin: float
+    high_precision: dict | None = None
 
     @property
     def n_samples(self) -> int:
@@ -925,6 +965,10 @@ class Proposition4:
     @property
     def loss(self) -> float:
         return float(self.delta_y @ self.delta_y)
+
+    def gradient_formula(self) -> np.ndarray:
+        """2 J^T Delta Y: eq. (126)-(131) with the factors w3 and eq. (129) corrected."""
+        return 2.0 * self.jacobian().T @ self.delta_y
 
     def inner_products(self, names=B3_NAMES) -> dict:
         """<Delta Y, b(X)> for the named B_3 functions."""
@@ -974,8 +1018,219 @@ class Proposition4:
         return 2.0 * J.T @ J + 2.0 * self.second_order_matrix()
 
 
+# ------------------------------------------------------- high precision (mpmath)
+def _check_dps(dps, low=20):
+    if isinstance(dps, bool) or not isinstance(dps, (Integral, np.integer)):
+        raise TypeError(f"dps must be an integer, got {dps!r}")
+    if not low <= dps <= 1000:
+        raise ValueError(f"dps must lie in [{low}, 1000], got {dps}")
+    return int(dps)
+
+
+_MP_SIGMA: dict = {}
+
+
+def _mp_sigma(act: Activation):
+    """sigma, sigma', sigma'' as mpmath callables from the activation's sympy expression (cached)."""
+    key = (act.name, tuple(sorted(act.params.items())), sp.srepr(act.expr))
+    if key not in _MP_SIGMA:
+        t = Activation.symbol
+        _MP_SIGMA[key] = tuple(sp.lambdify(t, e, modules="mpmath") for e in act.derivative_exprs())
+    return _MP_SIGMA[key]
+
+
+def _b3_rows_mp(act, x, names):
+    import mpmath
+
+    f0, f1, f2 = _mp_sigma(act)
+    rows = []
+    for xi in x:
+        X = mpmath.mpf(float(xi))
+        s, s1, s2 = f0(X), f1(X), f2(X)
+        base = {"s": s, "s'": s1, "s''": s2, "x": X}
+        outer = {"1": mpmath.mpf(1), "s(s)": f0(s), "s'(s)": f1(s), "s''(s)": f2(s)}
+        row = []
+        for n in names:
+            parts = n.split()
+            v = outer[parts[0]]
+            for tok in parts[1:]:
+                if "^" in tok:
+                    b, e = tok.split("^")
+                    v = v * base[b] ** int(e)
+                else:
+                    v = v * base[tok]
+            row.append(v)
+        rows.append(row)
+    return rows
+
+
+def b3_matrix_mp(activation, x, names=B3_NAMES, dps: int = 60):
+    """:func:`b3_matrix` in ``dps``-digit arithmetic: a list of N rows of mpmath numbers.
+
+    sigma, sigma', sigma'' come from the activation's sympy expression; the
+    samples are taken exactly as the given binary floats. Call inside
+    ``mpmath.workdps(dps)`` to keep the precision for later arithmetic.
+    """
+    import mpmath
+
+    act = _activation(activation)
+    x = _vector(x, "x")
+    dps = _check_dps(dps)
+    for n in names:
+        if n not in B3_NAMES:
+            raise ValueError(f"names: unknown function {n!r}; expected names from B3_NAMES")
+    with mpmath.workdps(dps):
+        return _b3_rows_mp(act, x, names)
+
+
+def _mp_dot(u, v):
+    import mpmath
+
+    return mpmath.fdot(u, v)
+
+
+def _mp_axpy(v, d, q):
+    """v - d q, elementwise (mpmath)."""
+    return [a - d * b for a, b in zip(v, q)]
+
+
+def _mp_greedy_basis(cols, rtol):
+    """Gram-Schmidt (twice) over ``cols`` in order, dropping a column whose residual is below
+    ``rtol`` times its norm: the reduction set red(A) of 004, eq. (109). Returns
+    (orthonormal basis, kept indices, residual ratios)."""
+    import mpmath
+
+    basis, kept, ratios = [], [], []
+    for j, c in enumerate(cols):
+        n0 = mpmath.sqrt(_mp_dot(c, c))
+        v = list(c)
+        for _ in range(2):
+            for q in basis:
+                v = _mp_axpy(v, _mp_dot(q, v), q)
+        nv = mpmath.sqrt(_mp_dot(v, v))
+        ratio = nv / n0 if n0 > 0 else mpmath.mpf(0)
+        ratios.append(ratio)
+        if ratio > rtol:
+            basis.append([vi / nv for vi in v])
+            kept.append(j)
+    return basis, kept, ratios
+
+
+def _mp_complement(basis, n):
+    """Orthonormal basis of the orthogonal complement of span(basis) in R^n.
+
+    Start vectors: a fixed Gaussian matrix (``default_rng(0)``, the same on
+    every platform); each column is projected onto the complement in mpmath
+    (twice) and orthonormalised against the previous ones.
+    """
+    import mpmath
+
+    r = len(basis)
+    G = np.random.default_rng(0).standard_normal((n, n - r))
+    out = []
+    for j in range(n - r):
+        v = [mpmath.mpf(float(t)) for t in G[:, j]]
+        n0 = mpmath.sqrt(_mp_dot(v, v))
+        for _ in range(2):
+            for q in basis + out:
+                v = _mp_axpy(v, _mp_dot(q, v), q)
+        nv = mpmath.sqrt(_mp_dot(v, v))
+        if nv < mpmath.mpf("1e-6") * n0:
+            raise ValueError("could not complete the orthogonal complement (start vectors nearly dependent)")
+        out.append([t / nv for t in v])
+    return out
+
+
+def reduction_set(activation, x, names=B3_NAMES, *, dps: int = 60, rtol: float = 1e-40) -> dict:
+    """The reduction set red(B) of 004, eq. (109), of the named B_3 functions at the samples.
+
+    Gram-Schmidt in ``dps``-digit arithmetic over the columns in the order of
+    ``names``; a column is dropped when its residual is at most ``rtol`` times
+    its norm (it lies in the span of the earlier ones). Returns a dict with
+    ``rank`` (= |red|), ``kept`` and ``dropped`` (names), ``log10_ratios``
+    (name -> log10 of its residual over its norm), and the decision
+    margins ``log10_kept_min`` (smallest residual ratio kept) and
+    ``log10_dropped_max`` (largest ratio dropped; ``-inf`` if none).
+    """
+    import mpmath
+
+    act = _activation(activation)
+    x = _vector(x, "x")
+    dps = _check_dps(dps)
+    rtol = _real(rtol, "rtol", positive=True)
+    with mpmath.workdps(dps):
+        rows = _b3_rows_mp(act, x, names)
+        cols = [[r[j] for r in rows] for j in range(len(names))]
+        _, kept, ratios = _mp_greedy_basis(cols, mpmath.mpf(rtol))
+        lg = [float(mpmath.log10(r)) if r > 0 else -np.inf for r in ratios]
+    kept_names = [names[j] for j in kept]
+    dropped = [n for j, n in enumerate(names) if j not in kept]
+    return {"rank": len(kept), "kept": kept_names, "dropped": dropped, "log10_ratios": dict(zip(names, lg)),
+            "log10_kept_min": min(lg[j] for j in kept) if kept else -np.inf,
+            "log10_dropped_max": max((lg[j] for j in range(len(names)) if j not in kept), default=-np.inf)}
+
+
+def _proposition4_vectors_mp(act, x, orthogonal, positive, dps, rtol):
+    """The v_k of eq. (113)-(116) in mpmath: returns (V_mp rows, rank, margin, diagnostics)."""
+    import mpmath
+
+    N = x.shape[0]
+    rows = _b3_rows_mp(act, x, tuple(orthogonal) + tuple(positive))
+    m = len(orthogonal)
+    cols = [[r[j] for r in rows] for j in range(len(rows[0]))]
+    O, P = cols[:m], cols[m:]
+    basis, kept, ratios = _mp_greedy_basis(O, rtol)
+    lg = [float(mpmath.log10(r)) if r > 0 else -np.inf for r in ratios]
+    Q = _mp_complement(basis, N)                              # d vectors of length N
+    d, k = len(Q), len(P)
+    if d < max(k, 1):
+        raise ValueError(f"the orthogonal complement has dimension {d} < {max(k, 1)} (need more samples)")
+    proj = {}
+    Ph = []
+    for name, p in zip(positive, P):
+        pp = [_mp_dot(q, p) for q in Q]
+        rel = mpmath.sqrt(_mp_dot(pp, pp)) / mpmath.sqrt(_mp_dot(p, p))
+        proj[name] = float(mpmath.log10(rel)) if rel > 0 else -np.inf
+        if rel <= rtol:
+            raise ValueError(f"the positive function {name!r} lies in the span of the orthogonal ones at X "
+                             f"(relative projection 1e{proj[name]:.0f}): eq. (113) and (114)-(116) are "
+                             f"incompatible for {act.name}")
+        nrm = mpmath.sqrt(_mp_dot(pp, pp))
+        Ph.append([v / nrm for v in pp])
+    if k == 0:
+        Z = [[mpmath.mpf(1) if i == j else mpmath.mpf(0) for i in range(d)] for j in range(d)]
+        margin = mpmath.inf
+    else:
+        # least-norm z0 with <z0, p^_j> = 1 on a maximal independent subset of the projections;
+        # a dependent projection (an exact relation, e.g. equal projections) must come out positive too
+        _, ind, _ = _mp_greedy_basis(Ph, rtol)
+        kk = len(ind)
+        G = mpmath.matrix(kk, kk)
+        for a_, i in enumerate(ind):
+            for b_, j in enumerate(ind):
+                G[a_, b_] = _mp_dot(Ph[i], Ph[j])
+        coef = mpmath.lu_solve(G, mpmath.matrix([1] * kk))
+        z0 = [mpmath.fsum(coef[a_] * Ph[j][i] for a_, j in enumerate(ind)) for i in range(d)]
+        margin = 1 / mpmath.sqrt(_mp_dot(z0, z0))
+        z0 = [v * margin for v in z0]
+        for name, ph in zip(positive, Ph):
+            ipz = _mp_dot(z0, ph)
+            if ipz <= 0:
+                raise ValueError(f"the positive functions' projections are linearly dependent with signs that "
+                                 f"exclude <v, {name}> > 0 for {act.name}")
+            margin = min(margin, ipz)
+        U = _mp_complement([z0], d)
+        Z = [z0] + [[a + margin / 2 * b for a, b in zip(z0, u)] for u in U]
+    V = [[mpmath.fsum(z[j] * Q[j][i] for j in range(d)) for i in range(N)] for z in Z]
+    info = {"log10_kept_min": min(lg[j] for j in kept) if kept else -np.inf,
+            "log10_dropped_max": max((lg[j] for j in range(m) if j not in kept), default=-np.inf),
+            "log10_projection": proj, "orthogonal_cols": O, "positive_cols": P}
+    return V, len(kept), float(margin), info
+
+
 def proposition4_construction(activation, X, c=1.0, w3: float = 1.0, *, orthogonal=None,
-                              positive=B3_POSITIVE, rank_rtol: float = 1e-10) -> Proposition4:
+                              positive=B3_POSITIVE, rank_rtol: float | None = None,
+                              dps: int | None = None) -> Proposition4:
     """Build Y and W-hat = (1, 0, 1, 0, w3, 0) of 004, Proposition 4, as the proof does.
 
     By default the v_k are orthogonal to every function of B~_3 = B_3 minus
@@ -983,7 +1238,18 @@ def proposition4_construction(activation, X, c=1.0, w3: float = 1.0, *, orthogon
     (eq. (114)-(116)); y_i = F_3(x_i) - w3 sum_k c_k [v_k]_i (eq. (121)).
     ``orthogonal`` and ``positive`` take other lists of names from
     :data:`B3_NAMES`. The numerical rank of the orthogonal functions at X
-    (relative tolerance ``rank_rtol``) plays the role of N_0 - 3.
+    plays the role of N_0 - 3; there are N - rank vectors v_k.
+
+    ``dps=None`` works in float64 (rank by SVD with relative tolerance
+    ``rank_rtol``, default 1e-10). With ``dps`` the v_k are computed in
+    ``dps``-digit arithmetic (mpmath, sigma from its sympy expression):
+    the rank is the size of the reduction set red(.) of eq. (109) with
+    tolerance ``rank_rtol`` (default 10^(-2 dps / 3)), and ``high_precision``
+    records the decision margins (log10), the relative projections of the
+    positive functions onto the complement (log10), and the normalised inner
+    products <Delta Y, b> / (||Delta Y|| ||b||) of the exact Delta Y, before
+    rounding to float64. Raises ``ValueError`` when a positive function lies
+    in the span of the orthogonal ones (the conditions are incompatible).
     """
     act = _activation(activation)
     x = _vector(X, "X")
@@ -994,23 +1260,286 @@ def proposition4_construction(activation, X, c=1.0, w3: float = 1.0, *, orthogon
         for n in names:
             if n not in B3_NAMES:
                 raise ValueError(f"{label}: unknown function {n!r}; expected names from B3_NAMES")
-    O = b3_matrix(act, x, orthogonal)
-    P = b3_matrix(act, x, positive) if len(positive) else np.zeros((x.shape[0], 0))
-    if np.any(np.linalg.norm(O, axis=0) == 0):
-        raise ValueError(f"X is not generic for {act.name}: a B_3 function vanishes at every sample")
-    On = O / np.linalg.norm(O, axis=0)
-    sv = np.linalg.svd(On, compute_uv=False)
-    rank = int((sv > rank_rtol * sv[0]).sum())
-    V, margin = sign_constrained_vectors(On, P, rank_rtol=rank_rtol)
-    K = V.shape[0]
+    if set(orthogonal) & set(positive):
+        raise ValueError("orthogonal and positive must not share a function")
+    net = Network((1, 1, 1, 1), act, biases=True)
+    theta = np.array([1.0, 0.0, 1.0, 0.0, w3, 0.0])
+    hp = None
+    if dps is None:
+        rank_rtol = 1e-10 if rank_rtol is None else _real(rank_rtol, "rank_rtol", positive=True)
+        O = b3_matrix(act, x, orthogonal)
+        P = b3_matrix(act, x, positive) if len(positive) else np.zeros((x.shape[0], 0))
+        if np.any(np.linalg.norm(O, axis=0) == 0):
+            raise ValueError(f"X is not generic for {act.name}: a B_3 function vanishes at every sample")
+        On = O / np.linalg.norm(O, axis=0)
+        sv = np.linalg.svd(On, compute_uv=False)
+        rank = int((sv > rank_rtol * sv[0]).sum())
+        V, margin = sign_constrained_vectors(On, P, rank_rtol=rank_rtol)
+        K = V.shape[0]
+        c_arr = _c_array(c, K)
+        delta_y = w3 * (c_arr @ V)
+    else:
+        import mpmath
+
+        dps = _check_dps(dps)
+        rank_rtol = 10.0 ** (-2 * dps / 3) if rank_rtol is None else _real(rank_rtol, "rank_rtol", positive=True)
+        with mpmath.workdps(dps):
+            Vmp, rank, margin, info = _proposition4_vectors_mp(act, x, orthogonal, positive, dps,
+                                                              mpmath.mpf(rank_rtol))
+            K = len(Vmp)
+            c_arr = _c_array(c, K)
+            dy = [mpmath.mpf(w3) * mpmath.fsum(mpmath.mpf(float(c_arr[k])) * Vmp[k][i] for k in range(K))
+                  for i in range(x.shape[0])]
+            ndy = mpmath.sqrt(_mp_dot(dy, dy))
+
+            def cos(col):
+                return float(_mp_dot(dy, col) / (ndy * mpmath.sqrt(_mp_dot(col, col))))
+
+            hp = {"dps": dps, "rank_rtol": rank_rtol,
+                  "log10_kept_min": info["log10_kept_min"], "log10_dropped_max": info["log10_dropped_max"],
+                  "log10_projection": info["log10_projection"],
+                  "orthogonality": max((abs(cos(o)) for o in info["orthogonal_cols"]), default=0.0),
+                  "positive": {n: cos(p) for n, p in zip(positive, info["positive_cols"])}}
+            V = np.array([[float(v) for v in row] for row in Vmp])
+            delta_y = np.array([float(v) for v in dy])
+    y = net(theta, x) - delta_y
+    return Proposition4(act, net, x, y, theta, w3, c_arr, V, delta_y, tuple(orthogonal), tuple(positive),
+                        rank, margin, hp)
+
+
+def _c_array(c, K):
     c_arr = np.asarray(c, dtype=float)
     if c_arr.ndim == 0:
         c_arr = np.full(K, float(c_arr))
     if c_arr.shape != (K,) or np.any(c_arr <= 0) or not np.all(np.isfinite(c_arr)):
         raise ValueError(f"c must be a positive number or {K} positive numbers (one per v_k)")
-    net = Network((1, 1, 1, 1), act, biases=True)
-    theta = np.array([1.0, 0.0, 1.0, 0.0, w3, 0.0])
-    delta_y = w3 * (c_arr @ V)
-    y = net(theta, x) - delta_y
-    return Proposition4(act, net, x, y, theta, w3, c_arr, V, delta_y, tuple(orthogonal), tuple(positive),
-                        rank, margin)
+    return c_arr
+
+
+# ===================================== embeddings: Theorems 3 and 4 (G6, G9)
+def activation_derivative(activation, order: int):
+    """sigma^(order) as a numpy function, from the activation's sympy expression.
+
+    ``Activation`` carries sigma, sigma', sigma''; the third and fourth
+    derivatives enter the loss along the split of a neuron whose B-matrix is
+    singular (004, proof of Theorem 4; chapter G9). Orders 0-2 return the
+    activation's own functions.
+    """
+    act = _activation(activation)
+    order = _int(order, "order", 0)
+    if order <= 2:
+        return (act.f, act.d1, act.d2)[order]
+    t = Activation.symbol
+    fn = sp.lambdify(t, sp.diff(act.expr, t, order), modules=["scipy", "numpy"])
+
+    def f(x):
+        x = np.asarray(x, dtype=float)
+        return np.broadcast_to(np.asarray(fn(x), dtype=float), x.shape).copy()
+
+    return f
+
+
+@dataclass
+class SplitExpansion:
+    """R(gamma_lambda^r(theta) + t d) - R(gamma_lambda^r(theta)) = sum_k coefficients[k] t^k + O(t^5).
+
+    ``direction`` d moves the incoming weights of the new neuron by alpha u
+    and those of neuron r by -beta u (alpha = 1 - lambda, beta = lambda: the
+    direction alpha u_{-1} - beta u_r of 004, Lemma 13), in the bigger
+    network's flat parameters. ``m[k]`` = lambda alpha^k + (1 - lambda)(-beta)^k.
+    """
+
+    direction: np.ndarray
+    lam: float
+    m: np.ndarray
+    coefficients: np.ndarray
+
+    def cubic_drop(self):
+        """(t*, c3 t*^3 + c4 t*^4) at t* = -3 c3 / (4 c4), the minimiser of the quartic model.
+
+        Negative whenever c3 != 0 and c4 > 0: points arbitrarily close to the
+        embedded point (t* -> 0 with c3) have a lower loss. Raises if c4 <= 0.
+        """
+        c3, c4 = self.coefficients[3], self.coefficients[4]
+        if c4 <= 0:
+            raise ValueError("c4 <= 0: the quartic model has no minimiser (the loss drops even faster)")
+        t = -3.0 * c3 / (4.0 * c4)
+        return float(t), float(c3 * t**3 + c4 * t**4)
+
+
+def split_expansion(net: Network, theta, X, y, r: int, lam: float, u) -> SplitExpansion:
+    """Taylor coefficients (to t^4) of the loss along the split of incoming weights (004, Lemma 13).
+
+    For neuron r of the **last** hidden layer l of the smaller network, after
+    gamma_lambda^r, moving the incoming weights of the two copies by
+    (alpha t u, -beta t u) changes the output by
+    delta f = sum_k t^k / k! m_k v_r sigma^(k)(n(l, r; x)) (a . u)^k,
+    a = (act(l-1; x), 1). The first-order term vanishes (m_1 = 0), the
+    second is m_2 u^T B u (000's B, loss sum (f - y)^2), and for the loss
+    R = sum (f - y)^2: c_k = 2 m_k / k! <f - y, v_r sigma^(k) (a . u)^k> for
+    k = 2, 3, plus ||delta f_2||^2 = (m_2 / 2)^2 ||v_r sigma'' (a . u)^2||^2 at k = 4.
+    When u^T B u = 0 (a singular B), c_3 decides: the embedded point is not
+    a local minimum if c_3 != 0 (chapter G9).
+    """
+    from .embedding import embed_neuron
+
+    if not isinstance(net, Network):
+        raise TypeError(f"net must be a lossland.Network, got {type(net).__name__}")
+    layer = net.depth - 1
+    if layer < 1:
+        raise ValueError("net must have a hidden layer")
+    r = _int(r, "r", 0)
+    if r >= net.widths[layer]:
+        raise ValueError(f"r={r} is out of range for the last hidden layer of width {net.widths[layer]}")
+    lam = _real(lam, "lam")
+    theta = net.check_params(theta)
+    Xa = net.check_inputs(X)
+    y = net.check_targets(y, Xa.shape[0])
+    n_in = net.widths[layer - 1] + (1 if net.biases else 0)
+    u = _vector(u, "u", n_in)
+    alpha, beta = 1.0 - lam, lam
+    fw = net.forward(theta, Xa)
+    a = fw.act[layer - 1]
+    if net.biases:
+        a = np.hstack([a, np.ones((a.shape[0], 1))])
+    au = a @ u
+    z = fw.pre[layer][:, r]
+    W, _ = net.unflatten(theta)
+    v = float(W[layer + 1][0, r])
+    res = fw.output - y
+    m = np.array([lam * alpha**k + (1.0 - lam) * (-beta) ** k for k in range(5)])
+    fact = [1, 1, 2, 6, 24]
+    g = [m[k] / fact[k] * v * activation_derivative(net.activation, k)(z) * au**k for k in range(5)]
+    coef = np.zeros(5)
+    for k in (1, 2, 3, 4):
+        coef[k] = 2.0 * res @ g[k]
+    coef[4] += g[2] @ g[2]
+    big, _ = embed_neuron(net, theta, layer, r, lam)
+    d = np.zeros(big.n_params)
+    d[big.incoming_indices(layer, net.widths[layer])] = alpha * u
+    d[big.incoming_indices(layer, r)] = -beta * u
+    return SplitExpansion(d, lam, m, coef)
+
+
+def high_precision_loss_change(net: Network, X, y, theta_ref, thetas, dps: int = 40) -> np.ndarray:
+    """R(theta_k) - R(theta_ref) for each row theta_k, computed in ``dps``-digit arithmetic.
+
+    R = sum (f - y)^2 (004's loss). The network is evaluated in mpmath with
+    sigma from its sympy expression; inputs, targets and parameters are taken
+    exactly as the given binary floats. For loss changes far below the
+    round-off of float64 (chapter G9: 1e-17 of the loss).
+    """
+    import mpmath
+
+    if not isinstance(net, Network):
+        raise TypeError(f"net must be a lossland.Network, got {type(net).__name__}")
+    dps = _check_dps(dps)
+    Xa = net.check_inputs(X)
+    y = net.check_targets(y, Xa.shape[0])
+    ref = net.check_params(theta_ref, "theta_ref")
+    T = np.atleast_2d(np.asarray(thetas, dtype=float))
+    if T.shape[1] != net.n_params or not np.all(np.isfinite(T)):
+        raise ValueError(f"thetas must be finite rows of length {net.n_params}")
+    f0 = _mp_sigma(net.activation)[0]
+
+    def loss(theta):
+        W, b = net.unflatten(theta)
+        Wm = {l: [[mpmath.mpf(float(v)) for v in row] for row in W[l]] for l in W}
+        bm = {l: [mpmath.mpf(float(v)) for v in b[l]] for l in b}
+        total = mpmath.mpf(0)
+        for xi, yi in zip(Xa, y):
+            a = [mpmath.mpf(float(v)) for v in xi]
+            for l in range(1, net.depth + 1):
+                z = [mpmath.fdot(row, a) + bb for row, bb in zip(Wm[l], bm[l])]
+                a = [f0(t) for t in z] if l < net.depth else z
+            total += (a[0] - mpmath.mpf(float(yi))) ** 2
+        return total
+
+    with mpmath.workdps(dps):
+        L0 = loss(ref)
+        return np.array([float(loss(t) - L0) for t in T])
+
+
+@dataclass
+class MonotonePath:
+    """A polyline theta_0, ..., theta_K along which the loss does not increase.
+
+    ``losses[k]`` = R(theta_k); ``samples[k]`` the losses at the sub-steps of
+    segment k (endpoints included), each sequence non-increasing.
+    """
+
+    thetas: np.ndarray
+    losses: np.ndarray
+    samples: list
+    converged: bool
+    message: str
+
+
+def monotone_descent(objective: SquaredLoss, theta0, *, max_steps: int = 300, loss_target: float = 0.0,
+                     gtol: float = 1e-12, mu0: float = 1e-2, n_check: int = 64,
+                     step_max: float = 0.5) -> MonotonePath:
+    """A non-increasing path (004, Definition 1) from ``theta0`` by damped Gauss-Newton segments.
+
+    Step k: d = -(J^T J + mu s I)^{-1} J^T (f - y) (Levenberg-Marquardt, s the
+    mean diagonal of J^T J; a descent direction whenever the gradient is not
+    zero), shortened to length ``step_max`` if longer. The loss is sampled at
+    ``n_check`` equally spaced points of theta_k + t d, t in (0, 1], and the
+    segment ends at the last sample before the first increase, so the sampled
+    loss along every segment is non-increasing; the end is moved back to the
+    last sample where the loss still decreases along d (directional
+    derivative <= 0), so that no dip hides in the last interval. mu is divided by 3 after a
+    full step (floor 1e-10) and multiplied by 10 after a shortened one. Stops
+    when the loss is at most ``loss_target``, ||grad|| <= ``gtol``, or after
+    ``max_steps`` segments. Sampling certifies monotonicity only at its
+    resolution: re-sample the segments more finely to check (chapter G6).
+    """
+    if not isinstance(objective, SquaredLoss):
+        raise TypeError(f"objective must be a lossland.SquaredLoss, got {type(objective).__name__}")
+    theta = objective.net.check_params(theta0, "theta0").copy()
+    max_steps = _int(max_steps, "max_steps", 1)
+    n_check = _int(n_check, "n_check", 2)
+    loss_target = _real(loss_target, "loss_target")
+    gtol = _real(gtol, "gtol", positive=True)
+    mu = _real(mu0, "mu0", positive=True)
+    step_max = _real(step_max, "step_max", positive=True)
+    thetas, losses, samples = [theta.copy()], [objective.value(theta)], []
+    converged, message = False, f"max_steps={max_steps} reached"
+    t_grid = np.linspace(0.0, 1.0, n_check + 1)
+    for _ in range(max_steps):
+        L = losses[-1]
+        if L <= loss_target:
+            converged, message = True, "loss target reached"
+            break
+        r = objective.residuals(theta)
+        Jm = objective.jacobian(theta)
+        g = 2.0 * objective.c * Jm.T @ r
+        if np.linalg.norm(g) <= gtol:
+            converged, message = True, "gradient below gtol"
+            break
+        A = Jm.T @ Jm
+        d = -np.linalg.solve(A + mu * max(np.trace(A) / A.shape[0], _EPS) * np.eye(A.shape[0]), Jm.T @ r)
+        nd = float(np.linalg.norm(d))
+        if nd > step_max:
+            d *= step_max / nd
+        vals = [L]
+        for t in t_grid[1:]:
+            try:
+                v = objective.value(theta + t * d)
+            except ValueError:
+                break
+            if v > vals[-1]:
+                break
+            vals.append(v)
+        k = len(vals) - 1
+        while k > 0 and float(objective.gradient(theta + t_grid[k] * d) @ d) > 0:
+            k -= 1                               # end where the loss is still decreasing along d
+        vals = vals[:k + 1]
+        if k == 0:
+            mu *= 10.0
+            continue
+        mu = max(mu / 3.0, 1e-10) if k == n_check else mu * 10.0
+        theta = theta + t_grid[k] * d
+        thetas.append(theta.copy())
+        losses.append(vals[-1])
+        samples.append(np.array(vals))
+    return MonotonePath(np.array(thetas), np.array(losses), samples, converged, message)

@@ -395,3 +395,179 @@ def test_proposition4_paper_set_is_numerically_degenerate_for_sigmoid():
     with pytest.raises(ValueError):
         proposition4_construction("sigmoid", xs(40))
 
+
+
+# ------------------------------------- Proposition 4 in high precision (G8)
+from lossland.bad_minimum import (B3_EMBEDDING_ORTHOGONAL, B3_EMBEDDING_POSITIVE, activation_derivative,  # noqa: E402
+                                  b3_matrix_mp, high_precision_loss_change, monotone_descent, reduction_set,
+                                  split_expansion)
+from lossland.embedding import B_matrix, embed_neuron  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def gelu40():
+    return proposition4_construction("gelu", xs(40), c=1.0, w3=1.0, dps=50)
+
+
+def test_b3_matrix_mp_matches_float():
+    act = get_activation("mish")
+    x = xs(7)
+    M = b3_matrix(act, x)
+    Mp = np.array([[float(v) for v in row] for row in b3_matrix_mp(act, x, dps=30)])
+    assert np.allclose(Mp, M, rtol=1e-12, atol=1e-14)
+    with pytest.raises(ValueError):
+        b3_matrix_mp(act, x, ("s(s) x",))
+    with pytest.raises(ValueError):
+        b3_matrix_mp(act, x, dps=5)
+
+
+def test_reduction_set_finds_exact_relations():
+    # tanh: s''(s) = s''(s) s' + s''(s) s^2; softplus: s'(s) s' = 2 s'(s) - 1 (a column of J)
+    r = reduction_set("tanh", xs(12), ("s''(s) s'", "s''(s) s^2", "s''(s)"), dps=40, rtol=1e-25)
+    assert r["rank"] == 2 and r["dropped"] == ["s''(s)"]
+    assert r["log10_dropped_max"] < -35 and r["log10_kept_min"] > -5
+    r = reduction_set("softplus", xs(12), B3_GRADIENT, dps=40, rtol=1e-25)
+    assert r["rank"] == 5 and r["dropped"] == ["s'(s) s'"]
+    assert reduction_set("gelu", xs(12), B3_GRADIENT, dps=40, rtol=1e-25)["rank"] == 6
+
+
+def test_proposition4_high_precision_paper_set(gelu40):
+    cons = gelu40
+    N = 40
+    N0 = reduction_set("gelu", cons.X, B3_NAMES, dps=50, rtol=1e-33)["rank"]
+    # N - N0 + 3 vectors (the proof says N - N0), exactly orthogonal at 50 digits, signs positive
+    assert cons.rank == N0 - 3 and cons.V.shape[0] == N - N0 + 3
+    assert np.linalg.matrix_rank(cons.V) == cons.V.shape[0]
+    hp = cons.high_precision
+    assert hp["dps"] == 50 and hp["orthogonality"] < 1e-45 and all(v > 0 for v in hp["positive"].values())
+    assert hp["log10_dropped_max"] < -45 < -20 < hp["log10_kept_min"]
+    obj = cons.objective
+    g = obj.gradient(cons.theta)
+    gs = 2 * np.abs(cons.delta_y) @ np.abs(cons.jacobian())
+    assert np.abs(g).max() <= 1e-13 * gs.max()
+    assert np.allclose(g, cons.gradient_formula(), rtol=0, atol=1e-13 * gs.max())
+    H = obj.hessian(cons.theta)
+    assert np.allclose(H, cons.hessian_formula(), rtol=0, atol=1e-12 * np.abs(H).max())
+    assert np.linalg.eigvalsh(H)[0] > 1e-8 * np.linalg.eigvalsh(H)[-1]
+
+
+@pytest.mark.parametrize("name", ["tanh", "softplus"])
+def test_proposition4_impossible_for_tanh_and_softplus(name):
+    with pytest.raises(ValueError, match="span of the orthogonal"):
+        proposition4_construction(name, xs(40), dps=40)
+
+
+def test_proposition4_dependent_positive_projections_tanh():
+    # for tanh s''(s) and s''(s) s^2 have equal projections once s''(s) s' is orthogonal: still feasible
+    o = tuple(n for n in B3_HESSIAN if n != "s''(s) s^2")
+    cons = proposition4_construction("tanh", xs(40), orthogonal=o, positive=B3_POSITIVE + ("s''(s) s^2",), dps=40)
+    assert all(v > 0 for v in cons.high_precision["positive"].values())
+    assert np.linalg.eigvalsh(cons.objective.hessian(cons.theta))[0] > 0
+
+
+def test_proposition4_rejects_bad_input():
+    with pytest.raises(ValueError):
+        proposition4_construction("gelu", xs(40), dps=5)
+    with pytest.raises(TypeError):
+        proposition4_construction("gelu", xs(40), dps=40.5)
+    with pytest.raises(ValueError):
+        proposition4_construction("gelu", xs(40), orthogonal=("1", "s''(s)"), positive=("s''(s)",))
+    with pytest.raises(ValueError):
+        proposition4_construction("gelu", xs(40), c=-1.0, dps=30)
+
+
+def test_embedding_sets_give_two_definite_B_matrices():
+    x = xs(40)
+    c0 = proposition4_construction("gelu", x, orthogonal=B3_EMBEDDING_ORTHOGONAL, positive=B3_EMBEDDING_POSITIVE,
+                                   dps=40)
+    lo, hi = residual_scaling_interval(c0)
+    assert lo < 0 < hi < np.inf
+    cons = proposition4_construction("gelu", x, c=0.5 * hi, orthogonal=B3_EMBEDDING_ORTHOGONAL,
+                                     positive=B3_EMBEDDING_POSITIVE, dps=40)
+    assert np.linalg.eigvalsh(cons.objective.hessian(cons.theta))[0] > 0
+    for layer in (1, 2):
+        B = B_matrix(cons.net, cons.theta, x, cons.y, layer, 0)
+        assert abs(B[0, 1]) < 1e-12 * np.abs(B).max() and B[0, 0] > 0 and B[1, 1] > 0
+
+
+# ------------------------------------------------- the split expansion (G9)
+@pytest.mark.parametrize("name", ["tanh", "gelu", "mish"])
+def test_activation_derivative(name):
+    act = get_activation(name)
+    t = np.linspace(-2, 2, 9)
+    assert activation_derivative(act, 2) is act.d2
+    h = 1e-4
+    d3 = activation_derivative(act, 3)(t)
+    d4 = activation_derivative(act, 4)(t)
+    assert np.allclose(d3, (act.d2(t + h) - act.d2(t - h)) / (2 * h), rtol=1e-6, atol=1e-7)   # FD cross-check
+    assert np.allclose(d4, (activation_derivative(act, 3)(t + h) - activation_derivative(act, 3)(t - h)) / (2 * h),
+                       rtol=1e-6, atol=1e-7)
+
+
+def test_split_expansion_is_the_taylor_series():
+    rng = np.random.default_rng(4)
+    net = Network((1, 2, 1, 1), "gelu")
+    x = rng.uniform(-2, 2, 6)
+    y = rng.standard_normal(6)
+    theta = net.init_params(rng)
+    lam, u = 0.3, np.array([0.7, -0.4, 0.2])
+    se = split_expansion(net, theta, x, y, 0, lam, u)
+    big, tb = embed_neuron(net, theta, 2, 0, lam)
+    assert se.coefficients[1] == 0.0 and se.m[1] == 0.0
+    # c2 = m2 u^T B u with B of 000 (residual f - y)
+    assert np.isclose(se.coefficients[2], se.m[2] * u @ B_matrix(net, theta, x, y, 2, 0) @ u, rtol=1e-12)
+    ts = np.array([0.02, 0.01])
+    exact = high_precision_loss_change(big, x, y, tb, tb[None, :] + ts[:, None] * se.direction[None, :], dps=30)
+    err = np.abs(exact - np.polyval(se.coefficients[::-1], ts))
+    assert 20 < err[0] / err[1] < 45                       # O(t^5): ratio 2^5
+    assert np.all(err < 1e-2 * np.abs(exact))
+
+
+def test_split_expansion_cubic_drop_and_bad_input():
+    net = Network((1, 1, 1), "tanh")
+    x, y = xs(5), np.linspace(-1, 1, 5)
+    se = split_expansion(net, np.array([1.0, 0.0, 1.0, 0.0]), x, y, 0, 0.3, [1.0, 0.0])
+    se.coefficients = np.array([0, 0, 0, -1e-3, 1.0])
+    t, d = se.cubic_drop()
+    assert t > 0 and d < 0 and np.isclose(d, -27 * 1e-12 / 256)
+    se.coefficients = np.array([0, 0, 0, -1e-3, -1.0])
+    with pytest.raises(ValueError):
+        se.cubic_drop()
+    with pytest.raises(ValueError):
+        split_expansion(net, np.zeros(4), x, y, 3, 0.3, [1.0, 0.0])
+    with pytest.raises(ValueError):
+        split_expansion(net, np.zeros(4), x, y, 0, 0.3, [1.0])
+    with pytest.raises(TypeError):
+        split_expansion("net", np.zeros(4), x, y, 0, 0.3, [1.0, 0.0])
+
+
+def test_high_precision_loss_change_matches_float():
+    rng = np.random.default_rng(6)
+    net = Network((1, 3, 1), "sigmoid")
+    x, y = rng.uniform(-2, 2, 5), rng.standard_normal(5)
+    th = net.init_params(rng)
+    T = th + 0.1 * rng.standard_normal((3, net.n_params))
+    obj = SquaredLoss(net, x, y)
+    ref = np.array([obj.value(t) - obj.value(th) for t in T])
+    assert np.allclose(high_precision_loss_change(net, x, y, th, T, dps=30), ref, rtol=1e-10, atol=1e-14)
+    with pytest.raises(ValueError):
+        high_precision_loss_change(net, x, y, th, T[:, :-1])
+
+
+# ------------------------------------------------- monotone descent (G6)
+def test_monotone_descent_is_non_increasing_and_reaches_zero():
+    rng = np.random.default_rng(2)
+    net = Network((1, 8, 1), "tanh")
+    x, y = np.linspace(-2, 2, 5), rng.standard_normal(5)
+    obj = SquaredLoss(net, x, y)
+    path = monotone_descent(obj, net.init_params(rng), max_steps=400, loss_target=1e-10)
+    assert path.converged and path.losses[-1] <= 1e-10
+    assert np.all(np.diff(path.losses) <= 0)
+    assert all(np.all(np.diff(s) <= 0) for s in path.samples)
+    for a, b in zip(path.thetas[:-1], path.thetas[1:]):      # no rise between samples either (finer grid)
+        v = np.array([obj.value(a + s * (b - a)) for s in np.linspace(0, 1, 129)])
+        assert np.max(v - np.minimum.accumulate(v)) <= 1e-12 * max(1.0, v[0])
+    with pytest.raises(TypeError):
+        monotone_descent("obj", net.init_params(0))
+    with pytest.raises(ValueError):
+        monotone_descent(obj, net.init_params(0), step_max=-1.0)
