@@ -110,12 +110,7 @@ def _check_tol(value, name):
 
 
 def _check_neuron_index(net, layer, r):
-    layer = net.check_layer(layer, hidden=True)
-    if isinstance(r, bool) or not isinstance(r, Integral):
-        raise TypeError(f"r must be an integer neuron index, got {r!r}")
-    if not 0 <= r < net.widths[layer]:
-        raise ValueError(f"r={r} is out of range: hidden layer {layer} has neurons 0..{net.widths[layer] - 1}")
-    return layer, int(r)
+    return net.check_hidden_neuron(layer, r)
 
 
 def _deltas(net, theta, X, layer):

@@ -33,7 +33,7 @@ the factor 2c of the chosen normalisation (c = 1 or 1/2).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from numbers import Integral, Real
+from numbers import Real
 
 import numpy as np
 
@@ -68,12 +68,7 @@ def _check_lambda(lam, name="lam"):
 def _check_neuron(net: Network, layer, r):
     if not isinstance(net, Network):
         raise TypeError(f"net must be a lossland.Network, got {type(net).__name__}")
-    layer = net.check_layer(layer, hidden=True)
-    if isinstance(r, bool) or not isinstance(r, Integral):
-        raise TypeError(f"r must be an integer neuron index, got {r!r}")
-    if not 0 <= r < net.widths[layer]:
-        raise ValueError(f"r={r} is out of range: hidden layer {layer} has neurons 0..{net.widths[layer] - 1}")
-    return layer, int(r)
+    return net.check_hidden_neuron(layer, r)
 
 
 def alpha_beta(lam: float) -> tuple[float, float]:

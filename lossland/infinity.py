@@ -34,6 +34,8 @@ from numbers import Integral, Real
 
 import numpy as np
 
+from ._validation import as_float_array
+
 from .derivatives import NORMALIZATIONS, SquaredLoss
 from .network import Network
 
@@ -51,16 +53,7 @@ __all__ = [
 
 
 # ------------------------------------------------------------------ helpers
-def _as_array(value, name, ndim=None):
-    try:
-        arr = np.asarray(value, dtype=float)
-    except (TypeError, ValueError) as exc:
-        raise TypeError(f"{name} must be an array of real numbers ({exc})") from None
-    if ndim is not None and arr.ndim != ndim:
-        raise ValueError(f"{name} must be a {ndim}-d array, got shape {arr.shape}")
-    if not np.all(np.isfinite(arr)):
-        raise ValueError(f"{name} contains non-finite values")
-    return arr
+_as_array = as_float_array
 
 
 def _check_real(value, name, positive=False):

@@ -26,6 +26,7 @@ from numbers import Integral
 
 import numpy as np
 
+from ._validation import as_float_array
 from .activations import Activation, get_activation
 
 __all__ = ["Network", "Forward"]
@@ -46,16 +47,7 @@ class Forward:
     output: np.ndarray
 
 
-def _as_float_array(value, name: str, ndim: int | None = None) -> np.ndarray:
-    try:
-        arr = np.asarray(value, dtype=float)
-    except (TypeError, ValueError) as exc:
-        raise TypeError(f"{name} must be an array of real numbers ({exc})") from None
-    if ndim is not None and arr.ndim != ndim:
-        raise ValueError(f"{name} must be a {ndim}-d array, got shape {arr.shape}")
-    if not np.all(np.isfinite(arr)):
-        raise ValueError(f"{name} contains non-finite values (NaN or inf)")
-    return arr
+_as_float_array = as_float_array
 
 
 class Network:
@@ -146,6 +138,11 @@ class Network:
         if isinstance(value, bool) or not isinstance(value, Integral):
             raise TypeError(f"{name} must be an integer index, got {value!r}")
         return int(value)
+
+    def check_hidden_neuron(self, layer, r) -> tuple[int, int]:
+        """Validate a hidden layer (1..L-1) and a neuron index r of it; returns ``(layer, r)``."""
+        layer = self.check_layer(layer, hidden=True)
+        return layer, self.check_neuron(layer, r)
 
     def check_neuron(self, layer, r, name: str = "r") -> int:
         """Validate a neuron index r (from 0) of ``layer``."""
