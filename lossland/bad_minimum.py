@@ -45,11 +45,12 @@ network (w_1, b_1, w_2, b_2, w_3, b_3).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from numbers import Integral, Real
+from numbers import Integral
 
 import numpy as np
 import sympy as sp
 
+from ._validation import check_int, check_real
 from .activations import Activation, get_activation
 from .derivatives import SquaredLoss
 from .network import Network
@@ -97,25 +98,8 @@ _EPS = np.finfo(float).eps
 
 
 # ------------------------------------------------------------------ checks
-def _real(value, name, *, positive=False, nonzero=False):
-    if isinstance(value, bool) or not isinstance(value, (Real, np.floating, np.integer)):
-        raise TypeError(f"{name} must be a real number, got {value!r}")
-    value = float(value)
-    if not np.isfinite(value):
-        raise ValueError(f"{name} must be finite, got {value!r}")
-    if positive and value <= 0:
-        raise ValueError(f"{name} must be positive, got {value!r}")
-    if nonzero and value == 0:
-        raise ValueError(f"{name} must be nonzero")
-    return value
-
-
-def _int(value, name, low):
-    if isinstance(value, bool) or not isinstance(value, (Integral, np.integer)):
-        raise TypeError(f"{name} must be an integer, got {value!r}")
-    if value < low:
-        raise ValueError(f"{name} must be >= {low}, got {value!r}")
-    return int(value)
+_real = check_real
+_int = check_int
 
 
 def _vector(value, name, n=None):

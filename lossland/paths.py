@@ -32,13 +32,14 @@ explained in chapter P12.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from numbers import Integral, Real
+from numbers import Integral
 from typing import Callable
 
 import numpy as np
 from scipy import linalg as sla
 from scipy import special
 
+from ._validation import check_real
 from .activations import Activation
 from .derivatives import SquaredLoss
 from .network import Network
@@ -92,17 +93,7 @@ def _check_activation(act):
     return act
 
 
-def _check_real(value, name, *, positive=False, low=None, high=None):
-    if isinstance(value, bool) or not isinstance(value, Real):
-        raise TypeError(f"{name} must be a real number, got {value!r}")
-    value = float(value)
-    if not np.isfinite(value):
-        raise ValueError(f"{name} must be finite, got {value!r}")
-    if positive and value <= 0:
-        raise ValueError(f"{name} must be positive, got {value!r}")
-    if low is not None and value < low or high is not None and value > high:
-        raise ValueError(f"{name} must lie in [{low}, {high}], got {value!r}")
-    return value
+_check_real = check_real
 
 
 def _check_int(value, name, low):
