@@ -18,7 +18,22 @@ REQUIREJS    := 2.3.8
 JS_DIR       := $(VENV)/share/lossland-js
 JS_STAMP     := $(JS_DIR)/.stamp-$(HTML_MANAGER)-$(REQUIREJS)
 
+# The pinned requirements have wheels for CPython 3.11 to 3.14 (numpy 2.4 and ipython 9 need 3.11).
+PY_MIN := 3.11
+PY_MAX := 3.14
+define CHECK_PYTHON
+import sys
+v = sys.version_info[:2]
+ok = (3, 11) <= v <= (3, 14)
+print("" if ok else "lossland needs CPython $(PY_MIN) to $(PY_MAX) (the pinned numpy/ipython have no build for "
+      f"{v[0]}.{v[1]}); $(PYTHON) is {sys.version.split()[0]}. Point PYTHON at another one: make PYTHON=python3.12 ...")
+sys.exit(0 if ok else 1)
+endef
+export CHECK_PYTHON
+
 $(STAMP): requirements.txt pyproject.toml
+	@command -v $(PYTHON) >/dev/null || { echo "$(PYTHON) not found: install CPython $(PY_MIN)-$(PY_MAX) or run make PYTHON=/path/to/python3.12 ..."; exit 1; }
+	@$(PYTHON) -c "$$CHECK_PYTHON"
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -r requirements.txt

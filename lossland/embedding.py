@@ -53,6 +53,7 @@ __all__ = [
     "definiteness",
     "degenerate_direction",
     "descent_direction",
+    "canonical_sign",
     "alpha_beta",
 ]
 
@@ -453,4 +454,21 @@ def descent_direction(net: Network, theta, X, y, layer: int, r: int, lam: float,
     d = Pu @ cu + Pv @ cv
     # curvature of the loss along d / ||d|| (the quadratic form scales with ||d||^2)
     nrm = float(np.linalg.norm(d))
-    return d / nrm, curvature / nrm**2
+    return canonical_sign(d / nrm), curvature / nrm**2
+
+
+def canonical_sign(v, rtol: float = 1e-6) -> np.ndarray:
+    """``v`` or ``-v``, whichever has its first entry of (nearly) largest magnitude positive.
+
+    Eigenvectors and singular vectors are defined up to sign, and LAPACK's
+    choice depends on the BLAS kernels of the machine; a direction of negative
+    curvature at a saddle and its opposite are equally valid but lead to
+    different places. "First entry within ``rtol`` of max|v|" (not the exact
+    argmax) keeps the choice stable when two entries tie up to round-off.
+    """
+    v = np.asarray(v, dtype=float)
+    a = np.abs(v)
+    if v.ndim != 1 or not a.size or not np.all(np.isfinite(v)):
+        raise ValueError(f"v must be a finite non-empty vector, got shape {v.shape}")
+    i = int(np.argmax(a >= (1.0 - rtol) * a.max()))
+    return -v if v[i] < 0 else v.copy()

@@ -79,6 +79,9 @@ __all__ = [
     "neuron_statistics",
     "projected_labels",
     "p11_seed",
+    "p11_from_fd",
+    "replay_p11",
+    "FD_TRAINING_KEYS",
     "run_p11",
     "save_p11",
     "load_p11",
@@ -423,20 +426,48 @@ def _hessian_summary(obj, theta, prefix):
 
 
 def p11_seed(seed: int, config: P11Config | None = None) -> dict:
-    """All three protocols for one seed; a flat dict of numpy values (see the module docstring)."""
+    """All three protocols for one seed; a flat dict of numpy values (see the module docstring).
+
+    The fd training is :func:`train_reference_fd`; everything after it is
+    :func:`p11_from_fd` on its end point.
+    """
+    config = _check_config(config)
+    prob = p11_problem(seed, config)
+    t0 = time.process_time()
+    flat, res = train_reference_fd(prob.student, prob.inputs, prob.labels)
+    _, theta = to_lossland(unflat_weights(flat, [np.shape(m) for m in prob.student]))
+    out = {"seed": np.int64(prob.seed), "fd_ref_loss": float(res.fun), "fd_nit": np.int64(res.nit),
+           "fd_nfev": np.int64(res.nfev), "fd_status": np.int8(res.status),
+           "fd_fdgrad_inf": float(np.abs(res.jac).max()), "fd_theta": theta}
+    train_cpu = time.process_time() - t0
+    out.update(p11_from_fd(prob.seed, theta, config))
+    out["fd_cpu"] += train_cpu
+    return out
+
+
+FD_TRAINING_KEYS = ("fd_ref_loss", "fd_nit", "fd_nfev", "fd_status", "fd_fdgrad_inf", "fd_theta")
+"""Quantities of the fd training itself; :func:`p11_from_fd` computes every other one from ``fd_theta``."""
+
+
+def p11_from_fd(seed: int, theta, config: P11Config | None = None) -> dict:
+    """Everything P11 records that follows from an fd end point ``theta`` (lossland order).
+
+    The fd point's loss, exact gradient, Hessian and neuron statistics, the
+    ``exact`` continuation and the ``projected`` labels. These are
+    deterministic functions of ``theta`` that do not amplify round-off the way
+    2000 BFGS iterations on forward differences do, so recomputing them from a
+    cached ``theta`` on another machine reproduces the cache up to round-off
+    (:func:`replay_p11`), while rerunning the training itself does not.
+    """
     config = _check_config(config)
     prob = p11_problem(seed, config)
     X, y = prob.inputs, prob.labels[:, 0]
-    out = {"seed": np.int64(prob.seed)}
-    # fd: the paper's training
-    t0 = time.process_time()
-    flat, res = train_reference_fd(prob.student, X, prob.labels)
-    net, theta = to_lossland(unflat_weights(flat, [np.shape(m) for m in prob.student]))
+    net = Network(config.student, "sigmoid", biases=False)
+    theta = net.check_params(theta, "theta")
     obj = SquaredLoss(net, X, y)
-    out.update({"fd_loss": obj.value(theta), "fd_ref_loss": float(res.fun), "fd_nit": np.int64(res.nit),
-                "fd_nfev": np.int64(res.nfev), "fd_status": np.int8(res.status),
-                "fd_fdgrad_inf": float(np.abs(res.jac).max()),
-                "fd_grad_norm": float(np.linalg.norm(obj.gradient(theta))), "fd_theta": theta})
+    out = {"seed": np.int64(prob.seed)}
+    t0 = time.process_time()
+    out.update({"fd_loss": obj.value(theta), "fd_grad_norm": float(np.linalg.norm(obj.gradient(theta)))})
     out.update(_hessian_summary(obj, theta, "fd"))
     out.update({f"fd_{k}": v for k, v in neuron_statistics(net, theta, X, y).items()})
     out["fd_cpu"] = time.process_time() - t0
@@ -561,6 +592,27 @@ def run_p11(seeds, config: P11Config | None = None, jobs: int = 1, progress: boo
     return P11Result(arrays, config, meta)
 
 
+def replay_p11(cached: "P11Result", seeds=None, progress: bool = False) -> "P11Result":
+    """Recompute, from the cached fd end points, everything :func:`p11_from_fd` records.
+
+    The fd training (about 2000 BFGS iterations on forward differences) is
+    chaotic: on another CPU, whose BLAS kernels round in another order, it ends
+    at another point, so rerunning it is a new sample, not a check of the
+    cache. What follows from the end point is not chaotic; compare the replay
+    with the cache by :func:`compare_results` (the training's own quantities,
+    :data:`FD_TRAINING_KEYS`, are not in the replay).
+    """
+    if not isinstance(cached, P11Result):
+        raise TypeError(f"cached must be a P11Result, got {type(cached).__name__}")
+    sub = cached if seeds is None else cached.select(seeds)
+    from tqdm import tqdm
+
+    records = [p11_from_fd(int(s), th, sub.config)
+               for s, th in tqdm(list(zip(sub.seeds, sub["fd_theta"])), desc="P11 replay",
+                                 disable=not progress, file=sys.stderr)]
+    return P11Result(_stack(records), sub.config, {})
+
+
 def _versions():
     return {"python": platform.python_version(), "numpy": np.__version__, "scipy": scipy.__version__,
             "lossland": __version__}
@@ -624,6 +676,9 @@ def _noise_floor(result: P11Result, name: str) -> np.ndarray | float:
 def compare_results(live: P11Result, cached: P11Result) -> dict:
     """How far ``live`` is from ``cached`` (same seeds), quantity by quantity; timings excluded.
 
+    Only the quantities that ``live`` holds are compared (a :func:`replay_p11`
+    holds everything but the fd training's own numbers).
+
     Integer and boolean quantities (iteration counts, verdict codes, flags)
     give 0 if equal and ``inf`` otherwise. Real quantities give the largest
     ``|live - cached| / |cached|`` over the entries whose difference exceeds
@@ -640,7 +695,7 @@ def compare_results(live: P11Result, cached: P11Result) -> dict:
         raise ValueError("live and cached must hold the same seeds in the same order (use .select)")
     out = {}
     for k in cached.arrays:
-        if k.endswith("_cpu") or k == "seed":
+        if k.endswith("_cpu") or k == "seed" or k not in live.arrays:
             continue
         a, b = live.arrays[k], cached.arrays[k]
         if a.shape != b.shape:

@@ -514,3 +514,46 @@ def test_semidefinite_properties_include_the_zero_matrix():
 def test_definiteness_rejects_nan_tolerance():
     with pytest.raises(ValueError, match="atol"):
         definiteness(np.eye(2), atol=float("nan"))
+
+
+@pytest.mark.parametrize("branch", ["D zero", "D not zero"])
+def test_descent_direction_sign_does_not_depend_on_lapack(monkeypatch, branch):
+    """The sign of an eigen/singular vector is LAPACK's (machine-dependent) choice; the returned
+    direction must not follow it (chapter G6: +d and -d lead to different places)."""
+    if branch == "D zero":
+        net, theta, X, y, _ = critical_point("tanh", (2, 2, 1), True, 0)
+        args = (net, theta, X, y, 1, 1, 2.5)
+    else:
+        net, theta, X, y, _ = critical_point("tanh", (2, 2, 1), True, 0)
+        theta = theta + 0.05                                          # not critical: D != 0
+        args = (net, theta, X, y, 1, 1, 0.3)
+    d, curv = descent_direction(*args)
+    i = int(np.argmax(np.abs(d)))
+    assert d[i] > 0
+    eigh, svd = np.linalg.eigh, np.linalg.svd
+
+    def eigh_flipped(a, *k, **kw):
+        w, v = eigh(a, *k, **kw)
+        return w, -v
+
+    def svd_flipped(a, *k, **kw):
+        u, s, vt = svd(a, *k, **kw)
+        return -u, s, -vt
+
+    monkeypatch.setattr(np.linalg, "eigh", eigh_flipped)
+    monkeypatch.setattr(np.linalg, "svd", svd_flipped)
+    d2, curv2 = descent_direction(*args)
+    assert np.array_equal(d, d2) and curv == curv2
+
+
+def test_canonical_sign():
+    from lossland.embedding import canonical_sign
+    assert np.array_equal(canonical_sign([0.1, -0.9, 0.3]), [-0.1, 0.9, -0.3])
+    assert np.array_equal(canonical_sign([0.1, 0.9, 0.3]), [0.1, 0.9, 0.3])
+    # a near tie (within rtol) is decided by the first of the tied entries, not by round-off
+    v = np.array([0.5, -0.5 * (1 + 1e-12), 0.1])
+    assert canonical_sign(v)[0] > 0 and canonical_sign(-v)[0] > 0
+    with pytest.raises(ValueError, match="v must be"):
+        canonical_sign([np.nan, 1.0])
+    with pytest.raises(ValueError, match="v must be"):
+        canonical_sign(np.zeros((2, 2)))
