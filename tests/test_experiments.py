@@ -297,3 +297,21 @@ def test_command_line_writes_the_cache(tmp_path):
     assert np.array_equal(res["fd_theta"][0], p11_seed(0, res.config)["fd_theta"])
     with pytest.raises(SystemExit):
         main(["p11", "--seeds", "0"])
+
+
+def test_replay_recomputes_everything_after_the_training(micro_result):
+    """replay_p11 = p11_from_fd on the stored end points: on the same machine the same numbers, and
+    every quantity of p11_seed except the training's own (FD_TRAINING_KEYS)."""
+    from lossland.experiments import FD_TRAINING_KEYS, replay_p11
+    rep = replay_p11(micro_result, [2, 0])
+    sub = micro_result.select([2, 0])
+    assert set(rep.arrays) | set(FD_TRAINING_KEYS) == set(sub.arrays)
+    assert not set(rep.arrays) & set(FD_TRAINING_KEYS)
+    dev = compare_results(rep, sub)
+    assert "fd_nit" not in dev and "projected_B_eig_1" in dev and max(dev.values()) == 0.0
+    # a replay from other end points is not the cache: the comparison sees it
+    moved = P11Result({k: v.copy() for k, v in sub.arrays.items()}, sub.config)
+    moved.arrays["fd_theta"][0] += 1e-3
+    assert compare_results(replay_p11(moved), sub)["fd_loss"] > 0
+    with pytest.raises(TypeError, match="cached"):
+        replay_p11({"seed": [0]})
