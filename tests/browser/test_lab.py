@@ -138,9 +138,13 @@ def _drive(page):
     page.mouse.down()
     page.mouse.move(x + 40, y, steps=8)
     page.mouse.up()
+    # wait for the output to show another slider value (any change of the text is not enough: the
+    # output area can be cleared and redrawn with the old value first, as seen under load)
     page.wait_for_function("(old) => { const w = document.querySelector('.jp-OutputArea-output .widget-interact, .jp-OutputArea-output .jupyter-widgets');"
-                           " const c = w && w.closest('.jp-Cell'); return c && c.querySelector('.jp-OutputArea').innerText !== old; }",
-                           arg=before, timeout=60000)
+                           " const c = w && w.closest('.jp-Cell'); if (!c) return false;"
+                           " const m = /lambda = (-?\\d+\\.\\d+)/.exec(c.querySelector('.jp-OutputArea').innerText);"
+                           " return m !== null && m[1] !== old; }",
+                           arg=m0.group(1), timeout=60000)
     after = _widget_text(page)
     m1 = re.search(VALUE_PATTERN, after)
     assert m1, f"widget output lost the slider value: {after[:300]!r}"
