@@ -1,10 +1,10 @@
-"""The constructions of paper 004 (lossland.bad_minimum): Propositions 1, 2, 4 and Lemma 2."""
+"""The constructions of paper 004 (lossland.bad_minima.bad_minimum): Propositions 1, 2, 4 and Lemma 2."""
 import numpy as np
 import pytest
 import sympy as sp
 
 from lossland import Network, SquaredLoss, get_activation
-from lossland.bad_minimum import (B2_NAMES, B3_GRADIENT, B3_HESSIAN, B3_NAMES, B3_POSITIVE, b2_matrix,
+from lossland.bad_minima.bad_minimum import (B2_NAMES, B3_GRADIENT, B3_HESSIAN, B3_NAMES, B3_POSITIVE, b2_matrix,
                                   b3_matrix, better_point, effective_linear_map, fold_radius,
                                   follow_minimum, high_precision_gradient, partially_linear_activation,
                                   perturbation_directions, profile_loss, proposition1_point,
@@ -398,7 +398,7 @@ def test_proposition4_paper_set_is_numerically_degenerate_for_sigmoid():
 
 
 # ------------------------------------- Proposition 4 in high precision (G8)
-from lossland.bad_minimum import (B3_EMBEDDING_ORTHOGONAL, B3_EMBEDDING_POSITIVE, activation_derivative,  # noqa: E402
+from lossland.bad_minima.bad_minimum import (B3_EMBEDDING_ORTHOGONAL, B3_EMBEDDING_POSITIVE, activation_derivative,  # noqa: E402
                                   b3_matrix_mp, high_precision_loss_change, monotone_descent, reduction_set,
                                   split_expansion)
 from lossland.embedding import B_matrix, embed_neuron  # noqa: E402

@@ -1,9 +1,9 @@
-"""Tests for lossland.conditions: the sufficient conditions for D = 0 (000, Proposition 1)."""
+"""Tests for lossland.nonattracting.conditions: the sufficient conditions for D = 0 (000, Proposition 1)."""
 import numpy as np
 import pytest
 
 from lossland import Network, SquaredLoss
-from lossland.conditions import (
+from lossland.nonattracting.conditions import (
     ConditionCheck,
     D_from_gradient,
     add_dead_neuron,

@@ -4,7 +4,7 @@ import pytest
 from scipy.linalg import subspace_angles
 
 from lossland import Network, SquaredLoss
-from lossland.constructions import (BOOK_EXAMPLE, BaseCase, check_embedded_point, copy_weights,
+from lossland.nonattracting.constructions import (BOOK_EXAMPLE, BaseCase, check_embedded_point, copy_weights,
                                     fa_teacher_data, fukumizu_amari_base_case, fukumizu_amari_example,
                                     hessian_kernel, lambda_tangents, redistribution_directions,
                                     wide_embedding)

@@ -1,4 +1,4 @@
-"""lossland.experiments (P11): the reference protocol reproduced bit for bit, caching, tables."""
+"""lossland.nonattracting.experiments (P11): the reference protocol reproduced bit for bit, caching, tables."""
 import json
 
 import numpy as np
@@ -7,11 +7,11 @@ from scipy.optimize import approx_fprime
 
 from lossland import Network, SquaredLoss
 from lossland.embedding import B_matrix, D_matrix, definiteness
-from lossland.experiments import (PAPER_BINS, VERDICTS, P11Config, P11Result, ReferenceFDGradient,
+from lossland.nonattracting.experiments import (PAPER_BINS, VERDICTS, P11Config, P11Result, ReferenceFDGradient,
                                   comparable_neurons, compare_results, d_statistics, definite_table,
                                   load_p11, main, neuron_statistics, p11_problem, p11_seed,
                                   projected_labels, run_p11, save_p11, train_reference_fd)
-from lossland.reference import flat_weights, layer_shapes, reference_forward, reference_loss
+from lossland.nonattracting.reference import flat_weights, layer_shapes, reference_forward, reference_loss
 
 MICRO = P11Config(teacher=(2, 3, 3, 1), student=(2, 2, 2, 1), n_samples=30, exact_maxiter=5)
 
@@ -291,7 +291,7 @@ def test_command_line_writes_the_cache(tmp_path):
     res = load_p11(out)
     assert list(res.seeds) == [0, 1] and res.config.n_samples == 40 and res.config.exact_maxiter == 3
     cmd = res.meta["command"]
-    assert cmd.startswith(".venv/bin/python -m lossland.experiments p11 --seeds 2 --jobs 1")
+    assert cmd.startswith(".venv/bin/python -m lossland.nonattracting.experiments p11 --seeds 2 --jobs 1")
     assert "--samples 40" in cmd and "--exact-maxiter 3" in cmd
     assert res.meta["timing"]["jobs"] == 1 and res.meta["timing"]["wall_seconds"] >= 0
     assert np.array_equal(res["fd_theta"][0], p11_seed(0, res.config)["fd_theta"])
@@ -302,7 +302,7 @@ def test_command_line_writes_the_cache(tmp_path):
 def test_replay_recomputes_everything_after_the_training(micro_result):
     """replay_p11 = p11_from_fd on the stored end points: on the same machine the same numbers, and
     every quantity of p11_seed except the training's own (FD_TRAINING_KEYS)."""
-    from lossland.experiments import FD_TRAINING_KEYS, replay_p11
+    from lossland.nonattracting.experiments import FD_TRAINING_KEYS, replay_p11
     rep = replay_p11(micro_result, [2, 0])
     sub = micro_result.select([2, 0])
     assert set(rep.arrays) | set(FD_TRAINING_KEYS) == set(sub.arrays)

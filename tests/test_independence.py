@@ -1,11 +1,11 @@
-"""lossland.independence: the function sets of 004 (Assumptions 1, 2), their reduction and ranks."""
+"""lossland.bad_minima.independence: the function sets of 004 (Assumptions 1, 2), their reduction and ranks."""
 import mpmath
 import numpy as np
 import pytest
 import sympy as sp
 
 from lossland import get_activation
-from lossland.independence import (
+from lossland.bad_minima.independence import (
     ATOMS,
     FUNCTION_SETS,
     FunctionSet,

@@ -5,7 +5,7 @@ from scipy.optimize import brentq
 
 from lossland import Network, SquaredLoss
 from lossland.derivatives import fd_gradient
-from lossland.infinity import (PointAtInfinity, bias_from_p, lemma7_phi, lemma7_points, minimum_at_infinity,
+from lossland.nonattracting.infinity import (PointAtInfinity, bias_from_p, lemma7_phi, lemma7_points, minimum_at_infinity,
                                output_weights, p_from_bias, point_at_infinity)
 
 

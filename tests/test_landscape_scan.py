@@ -15,7 +15,7 @@ from lossland import Network, SquaredLoss
 from lossland import landscape as ls
 from lossland.embedding import embed_neuron
 from lossland.optimize import newton_polish
-from lossland.reference import teacher_student_setup, to_lossland, train_bfgs_fd
+from lossland.nonattracting.reference import teacher_student_setup, to_lossland, train_bfgs_fd
 
 EPS = np.finfo(float).eps
 

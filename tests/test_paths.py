@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from lossland import Network, SquaredLoss, get_activation
-from lossland.paths import (INVERSES, Path, Segment, SpanningPoint, activation_vectors, check_path,
+from lossland.nonattracting.paths import (INVERSES, Path, Segment, SpanningPoint, activation_vectors, check_path,
                             invertible_rows, lemma2_spanning_point, lemma3_realizer, lemma5_paths,
                             lemma6_paths, lemma19_step, loss_roundoff_bound, sigma_inverse,
                             sigma_inverse_increment, theorem3_path, theorem5_path)

@@ -1,4 +1,4 @@
-"""lossland.reference: the reference code's conventions (001 Section 5.4, 000 Section V-D).
+"""lossland.nonattracting.reference: the reference code's conventions (001 Section 5.4, 000 Section V-D).
 
 The expected numbers come from the papers (001: loss 4.817, B eigenvalues 0.0182, 0.0004,
 B(2) = 0.0757) and from the outputs printed in the public reference notebooks
@@ -12,7 +12,7 @@ import pytest
 from lossland import Network, SquaredLoss
 from lossland.embedding import B_matrix
 from lossland.optimize import newton_polish
-from lossland.reference import (ReferenceSetup, agreeing_digits, flat_weights, from_lossland, layer_shapes,
+from lossland.nonattracting.reference import (ReferenceSetup, agreeing_digits, flat_weights, from_lossland, layer_shapes,
                                 legacy_uniform, reference_forward, reference_loss, rounds_to,
                                 significant_digits, teacher_student_setup, to_lossland, train_bfgs_fd,
                                 unflat_weights)

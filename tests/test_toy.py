@@ -1,9 +1,9 @@
-"""lossland.toy: the toy landscapes of Definition 1 (000 Fig. 1, 001 Figure 1)."""
+"""lossland.nonattracting.toy: the toy landscapes of Definition 1 (000 Fig. 1, 001 Figure 1)."""
 import numpy as np
 import pytest
 import sympy as sp
 
-from lossland.toy import (TOYS, FlowResult, ToyFunction, flow_escapes, flow_invariant, flow_limit,
+from lossland.nonattracting.toy import (TOYS, FlowResult, ToyFunction, flow_escapes, flow_invariant, flow_limit,
                           get_toy, gradient_flow, is_non_increasing, non_increasing_path,
                           path_max_increase)
 

@@ -39,10 +39,10 @@ import numpy as np
 from scipy import linalg as sla
 from scipy import special
 
-from ._validation import check_real
-from .activations import Activation
-from .derivatives import SquaredLoss
-from .network import Network
+from .._validation import check_real
+from ..activations import Activation
+from ..derivatives import SquaredLoss
+from ..network import Network
 
 __all__ = [
     "INVERSES",
@@ -904,7 +904,7 @@ def check_path(path: Path, n_per_segment: int = 1000, refine: int = 20, depth: i
     increase (L(t_{i+1}) > L(t_i)) are subdivided into 2^depth pieces.
     """
     if not isinstance(path, Path):
-        raise TypeError(f"path must be a lossland.paths.Path, got {type(path).__name__}")
+        raise TypeError(f"path must be a lossland.nonattracting.paths.Path, got {type(path).__name__}")
     n_per_segment = _check_int(n_per_segment, "n_per_segment", 2)
     refine = _check_int(refine, "refine", 0)
     depth = _check_int(depth, "depth", 1)

@@ -42,7 +42,7 @@ sign and no ratio):
 Regenerate the cached result (``data/p11/``; about 1500 s of CPU, i.e.
 12.5 minutes on two otherwise idle cores, with a progress bar)::
 
-    .venv/bin/python -m lossland.experiments p11 --seeds 1000 --jobs 2
+    .venv/bin/python -m lossland.nonattracting.experiments p11 --seeds 1000 --jobs 2
 """
 from __future__ import annotations
 
@@ -61,11 +61,11 @@ import scipy
 from scipy import optimize as _sopt
 from scipy import stats as _stats
 
-from . import __version__
-from .derivatives import SquaredLoss
-from .embedding import B_matrix, D_matrix, definiteness
-from .network import Network
-from .optimize import find_critical_point
+from .. import __version__
+from ..derivatives import SquaredLoss
+from ..embedding import B_matrix, D_matrix, definiteness
+from ..network import Network
+from ..optimize import find_critical_point
 from .reference import (flat_weights, layer_shapes, legacy_uniform, reference_forward, reference_loss,
                         to_lossland, train_bfgs_fd, unflat_weights)
 
@@ -181,7 +181,7 @@ class P11Problem:
     """One seed of P11: inputs (N, n_0), teacher labels (N, 1), the student's start weights.
 
     ``student`` holds the reference code's row-vector matrices ``U_l``
-    (shape ``(n_{l-1}, n_l)``); :func:`lossland.reference.to_lossland` converts.
+    (shape ``(n_{l-1}, n_l)``); :func:`lossland.nonattracting.reference.to_lossland` converts.
     """
 
     seed: int
@@ -213,7 +213,7 @@ def p11_problem(seed: int, config: P11Config | None = None) -> P11Problem:
 
 # -------------------------------------------------- fast forward differences
 class ReferenceFDGradient:
-    """scipy's forward-difference gradient of :func:`lossland.reference.reference_loss`, batched.
+    """scipy's forward-difference gradient of :func:`lossland.nonattracting.reference.reference_loss`, batched.
 
     ``scipy.optimize.minimize(..., method="BFGS")`` without ``jac`` differentiates
     with ``approx_derivative(method="2-point", abs_step=sqrt(eps))``:
@@ -330,7 +330,7 @@ def train_reference_fd(mats0, inputs, labels, *, fast: bool = True):
 
     ``fast=True`` passes :class:`ReferenceFDGradient` as ``jac`` (bitwise the
     same trajectory); ``fast=False`` calls plain scipy through
-    :func:`lossland.reference.train_bfgs_fd` with scipy's default ``gtol=1e-5``.
+    :func:`lossland.nonattracting.reference.train_bfgs_fd` with scipy's default ``gtol=1e-5``.
     Returns ``(flat, result)`` with ``flat`` in the reference's flat order.
     """
     shapes = [np.shape(m) for m in mats0]
@@ -630,7 +630,7 @@ def save_p11(result: P11Result, directory=None, command: str | None = None) -> t
     contiguous = seeds == list(range(seeds[0], seeds[0] + len(seeds)))
     meta = {
         "experiment": "P11: 000 Section V-E / 001 Section 5.5, Fig. 4",
-        "command": command or ".venv/bin/python -m lossland.experiments p11 --seeds 1000 --jobs 2",
+        "command": command or ".venv/bin/python -m lossland.nonattracting.experiments p11 --seeds 1000 --jobs 2",
         "parameters": {**asdict(result.config),
                        "seeds": {"first": seeds[0], "count": len(seeds)} if contiguous else seeds,
                        "fd_bfgs_options": _FD_DEFAULTS,
@@ -649,7 +649,7 @@ def load_p11(directory=None) -> P11Result:
     npz, js = directory / "p11.npz", directory / "p11.json"
     if not npz.exists() or not js.exists():
         raise FileNotFoundError(f"no cached P11 result in {directory}; regenerate with "
-                                f"`.venv/bin/python -m lossland.experiments p11 --seeds 1000 --jobs 2`")
+                                f"`.venv/bin/python -m lossland.nonattracting.experiments p11 --seeds 1000 --jobs 2`")
     meta = json.loads(js.read_text())
     p = meta["parameters"]
     config = P11Config(tuple(p["teacher"]), tuple(p["student"]), p["n_samples"], p["exact_maxiter"], p["gtol"])
@@ -795,8 +795,8 @@ def d_statistics(result: P11Result, protocol: str, layer: int) -> dict:
 
 # --------------------------------------------------------------------- CLI
 def main(argv=None) -> int:
-    """``python -m lossland.experiments p11 [--seeds N] [--jobs J] [--out DIR] ...``"""
-    parser = argparse.ArgumentParser(prog="python -m lossland.experiments",
+    """``python -m lossland.nonattracting.experiments p11 [--seeds N] [--jobs J] [--out DIR] ...``"""
+    parser = argparse.ArgumentParser(prog="python -m lossland.nonattracting.experiments",
                                      description="Long experiments of the lossland book, cached in data/.")
     sub = parser.add_subparsers(dest="experiment", required=True)
     p = sub.add_parser("p11", help="how often B is definite (000 Section V-E, 001 Section 5.5, Fig. 4)")
@@ -830,7 +830,7 @@ def main(argv=None) -> int:
                    "load_average_1_5_15_min_at_start": None if start_load is None else
                    [round(v, 2) for v in start_load],
                    "load_average_1_5_15_min_at_end": None if load() is None else [round(v, 2) for v in load()]})
-    npz, js = save_p11(result, args.out, ".venv/bin/python -m lossland.experiments " + " ".join(cmd))
+    npz, js = save_p11(result, args.out, ".venv/bin/python -m lossland.nonattracting.experiments " + " ".join(cmd))
     print(f"wrote {npz} and {js} ({result.meta['timing']['wall_seconds']} s wall, {args.jobs} jobs)")
     return 0
 

@@ -34,10 +34,10 @@ from numbers import Integral, Real
 
 import numpy as np
 
-from ._validation import as_float_array
+from .._validation import as_float_array
 
-from .derivatives import NORMALIZATIONS, SquaredLoss
-from .network import Network
+from ..derivatives import NORMALIZATIONS, SquaredLoss
+from ..network import Network
 
 __all__ = [
     "p_from_bias",

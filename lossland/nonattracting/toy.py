@@ -23,7 +23,7 @@ it out; the construction is the book's).
 
 Examples
 --------
->>> from lossland.toy import get_toy
+>>> from lossland.nonattracting.toy import get_toy
 >>> f = get_toy("fig1_001")
 >>> float(f.value([0.5, 0.0])), f.gradient([0.5, 0.0]).tolist()
 (0.25, [1.0, -0.0])

@@ -33,9 +33,9 @@ from numbers import Integral, Real
 import numpy as np
 from scipy import optimize as _sopt
 
-from .derivatives import SquaredLoss
-from .embedding import D_matrix
-from .network import Network
+from ..derivatives import SquaredLoss
+from ..embedding import D_matrix
+from ..network import Network
 
 __all__ = [
     "ConditionCheck",

@@ -29,7 +29,7 @@ from numbers import Integral, Real
 import numpy as np
 from scipy import optimize as _sopt
 
-from .network import Network
+from ..network import Network
 
 __all__ = [
     "legacy_uniform",

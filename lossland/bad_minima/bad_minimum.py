@@ -50,11 +50,11 @@ from numbers import Integral
 import numpy as np
 import sympy as sp
 
-from ._validation import check_int, check_real
-from .activations import Activation, get_activation
-from .derivatives import SquaredLoss
-from .network import Network
-from .optimize import newton_polish
+from .._validation import check_int, check_real
+from ..activations import Activation, get_activation
+from ..derivatives import SquaredLoss
+from ..network import Network
+from ..optimize import newton_polish
 
 __all__ = [
     "partially_linear_activation",
@@ -1365,7 +1365,7 @@ def split_expansion(net: Network, theta, X, y, r: int, lam: float, u) -> SplitEx
     When u^T B u = 0 (a singular B), c_3 decides: the embedded point is not
     a local minimum if c_3 != 0 (chapter G9).
     """
-    from .embedding import embed_neuron
+    from ..embedding import embed_neuron
 
     if not isinstance(net, Network):
         raise TypeError(f"net must be a lossland.Network, got {type(net).__name__}")

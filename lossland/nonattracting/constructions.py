@@ -35,11 +35,11 @@ from numbers import Integral, Real
 import numpy as np
 from scipy.linalg import subspace_angles
 
-from .datasets import teacher_student
-from .derivatives import SquaredLoss
-from .embedding import B_matrix, Definiteness, degenerate_direction, definiteness, embed_neuron, embed_repeatedly
-from .network import Network
-from .optimize import CriticalPoint, find_critical_point
+from ..datasets import teacher_student
+from ..derivatives import SquaredLoss
+from ..embedding import B_matrix, Definiteness, degenerate_direction, definiteness, embed_neuron, embed_repeatedly
+from ..network import Network
+from ..optimize import CriticalPoint, find_critical_point
 
 __all__ = [
     "BOOK_EXAMPLE",

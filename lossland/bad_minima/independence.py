@@ -36,7 +36,7 @@ linear independence are offered:
 
 Examples
 --------
->>> from lossland.independence import function_set, exact_rank, numeric_rank
+>>> from lossland.bad_minima.independence import function_set, exact_rank, numeric_rank
 >>> B2 = function_set("B2")
 >>> exact_rank(B2, "sigmoid"), exact_rank(B2, "sin")
 (7, 6)
@@ -55,7 +55,7 @@ import numpy as np
 import sympy as sp
 from sympy.polys.matrices import DomainMatrix
 
-from .activations import Activation, get_activation
+from ..activations import Activation, get_activation
 
 __all__ = [
     "ATOMS",
