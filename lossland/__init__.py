@@ -5,9 +5,9 @@ modules that own one idea each (embedding, optimize, constructions, paths,
 independence, ...) are imported by name, e.g. ``from lossland.embedding import B_matrix``.
 """
 from .activations import ACTIVATIONS, SMOOTH_ACTIVATIONS, Activation, get_activation
-from .derivatives import SquaredLoss, gradient, hessian, hvp, loss
+from .derivatives import SquaredLoss
 from .network import Forward, Network
 
 __all__ = ["ACTIVATIONS", "SMOOTH_ACTIVATIONS", "Activation", "get_activation", "Network", "Forward",
-           "SquaredLoss", "loss", "gradient", "hessian", "hvp"]
+           "SquaredLoss"]
 __version__ = "0.1.0"

@@ -23,13 +23,6 @@ from .network import Network
 
 __all__ = [
     "SquaredLoss",
-    "loss",
-    "gradient",
-    "hessian",
-    "hvp",
-    "residuals",
-    "output_deltas",
-    "jacobian",
     "fd_gradient",
     "fd_hessian",
     "NORMALIZATIONS",
@@ -357,44 +350,6 @@ class SquaredLoss:
             if net.biases:
                 J[:, net._slices[("b", l)]] = g[l]
         return J
-
-
-# ------------------------------------------------------------- functional API
-def loss(net, theta, X, y, normalization="sum") -> float:
-    """L = c * sum (f(x) - y)^2 (see :class:`SquaredLoss`)."""
-    return SquaredLoss(net, X, y, normalization).value(theta)
-
-
-def residuals(net, theta, X, y) -> np.ndarray:
-    """f(x_alpha) - y_alpha."""
-    return SquaredLoss(net, X, y).residuals(theta)
-
-
-def gradient(net, theta, X, y, normalization="sum") -> np.ndarray:
-    """Exact gradient of the squared loss (backpropagation)."""
-    return SquaredLoss(net, X, y, normalization).gradient(theta)
-
-
-def hessian(net, theta, X, y, normalization="sum") -> np.ndarray:
-    """Exact Hessian of the squared loss (second-order backpropagation)."""
-    return SquaredLoss(net, X, y, normalization).hessian(theta)
-
-
-def hvp(net, theta, X, y, v, normalization="sum") -> np.ndarray:
-    """Exact Hessian-vector product."""
-    return SquaredLoss(net, X, y, normalization).hvp(theta, v)
-
-
-def output_deltas(net, theta, X) -> list:
-    """d f / d n(l, k; x) for every layer (see :meth:`SquaredLoss.output_deltas`)."""
-    X = net.check_inputs(X)
-    return SquaredLoss(net, X, np.zeros(X.shape[0])).output_deltas(theta)
-
-
-def jacobian(net, theta, X) -> np.ndarray:
-    """d f(x_alpha) / d theta (N, P)."""
-    X = net.check_inputs(X)
-    return SquaredLoss(net, X, np.zeros(X.shape[0])).jacobian(theta)
 
 
 # --------------------------------------------------- finite-difference checks

@@ -134,40 +134,67 @@ def small_to_big_indices(net: Network, layer: int) -> np.ndarray:
 
 
 # ------------------------------------------------------------- B and D
-def _layer_terms(objective: SquaredLoss, theta, layer: int, r: int):
+def _check_objective(objective) -> SquaredLoss:
+    if not isinstance(objective, SquaredLoss):
+        raise TypeError("objective must be a lossland.SquaredLoss (the network with its data), "
+                        f"got {type(objective).__name__}")
+    return objective
+
+
+def _checked(objective, theta, layer, r):
+    """Validate once: (objective, theta, layer, r) of every function below."""
+    objective = _check_objective(objective)
+    layer, r = objective.net.check_hidden_neuron(layer, r)
+    return objective, objective.net.check_params(theta), layer, r
+
+
+@dataclass
+class _LayerTerms:
+    """The per-sample factors of eq. (1)-(2) of 000 at neuron r of hidden layer l."""
+
+    res: np.ndarray     # f(x) - y, (N,)
+    g: np.ndarray       # d f / d n(l+1, s; x), (N, n_{l+1})
+    a: np.ndarray       # act(l-1, i; x), with a column of ones for the bias, (N, n_{l-1} [+1])
+    z: np.ndarray       # n(l, r; x), (N,)
+    v: np.ndarray       # v*_{s,r}, (n_{l+1},)
+
+    def B(self, act) -> np.ndarray:
+        weight = self.res * (self.g @ self.v) * act.d2(self.z)
+        return (self.a * weight[:, None]).T @ self.a
+
+    def D(self, act, return_scale=False):
+        gw = self.g * (self.res * act.d1(self.z))[:, None]
+        D = self.a.T @ gw
+        if return_scale:
+            return D, np.abs(self.a).T @ np.abs(gw)
+        return D
+
+
+def _layer_terms(objective: SquaredLoss, theta, layer: int, r: int) -> _LayerTerms:
+    """One forward and one backward pass for B and D (theta, layer, r already validated)."""
     net = objective.net
     fw = net.forward(theta, objective.X)
     W, _ = net.unflatten(theta)
-    g = objective.output_deltas(theta)[layer + 1]          # d f / d n(l+1, s; x), (N, n_{l+1})
-    a = fw.act[layer - 1]                                     # act(l-1, i; x), (N, n_{l-1})
+    g = objective.output_deltas(theta)[layer + 1]
+    a = fw.act[layer - 1]
     if net.biases:
         a = np.hstack([a, np.ones((a.shape[0], 1))])
-    z = fw.pre[layer][:, r]                                   # n(l, r; x)
-    res = fw.output - objective.y                              # f(x) - y
-    v = W[layer + 1][:, r]                                    # v*_{s,r}
-    return res, g, a, z, v
+    return _LayerTerms(fw.output - objective.y, g, a, fw.pre[layer][:, r], W[layer + 1][:, r])
 
 
-def _objective(net, theta, X, y):
-    obj = SquaredLoss(net, X, y)
-    return obj, net.check_params(theta)
-
-
-def B_matrix(net: Network, theta, X, y, layer: int, r: int) -> np.ndarray:
-    """B^r_{i,j} of paper 000, eq. (1) (001, eq. (1) is twice this).
+def B_matrix(objective: SquaredLoss, theta, layer: int, r: int) -> np.ndarray:
+    """B^r_{i,j} of paper 000, eq. (1) (001, eq. (1) is twice this), at neuron r of hidden layer ``layer``.
 
     B_ij = sum_alpha (f - y) * sum_k dh/dn(l+1, k) v*_{k,r} * sigma''(n(l, r)) * act(l-1, i) act(l-1, j).
     Indices i, j run over the neurons of layer l-1, then the bias input 1 when
-    the network has biases.
+    the network has biases. The matrix does not depend on the normalisation
+    of ``objective`` (eq. (1) carries the residual, not the loss).
     """
-    layer, r = _check_neuron(net, layer, r)
-    obj, theta = _objective(net, theta, X, y)
-    res, g, a, z, v = _layer_terms(obj, theta, layer, r)
-    weight = res * (g @ v) * net.activation.d2(z)
-    return (a * weight[:, None]).T @ a
+    objective, theta, layer, r = _checked(objective, theta, layer, r)
+    return _layer_terms(objective, theta, layer, r).B(objective.net.activation)
 
 
-def D_matrix(net: Network, theta, X, y, layer: int, r: int, return_scale: bool = False):
+def D_matrix(objective: SquaredLoss, theta, layer: int, r: int, return_scale: bool = False):
     """D^{r,s}_i of paper 000, eq. (2), as an array indexed ``[i, s]`` (001: twice this).
 
     D_i^{r,s} = sum_alpha (f - y) * dh/dn(l+1, s) * sigma'(n(l, r)) * act(l-1, i).
@@ -176,14 +203,8 @@ def D_matrix(net: Network, theta, X, y, layer: int, r: int, return_scale: bool =
     replaced by its absolute value: the size round-off and an inexact
     critical point have to be compared with when asking "is D zero?".
     """
-    layer, r = _check_neuron(net, layer, r)
-    obj, theta = _objective(net, theta, X, y)
-    res, g, a, z, _ = _layer_terms(obj, theta, layer, r)
-    w = res * net.activation.d1(z)
-    D = a.T @ (g * w[:, None])
-    if return_scale:
-        return D, np.abs(a).T @ np.abs(g * w[:, None])
-    return D
+    objective, theta, layer, r = _checked(objective, theta, layer, r)
+    return _layer_terms(objective, theta, layer, r).D(objective.net.activation, return_scale)
 
 
 # ----------------------------------------------------------- definiteness
@@ -338,17 +359,18 @@ def lemma1_basis(net: Network, layer: int, r: int, alpha: float, beta: float) ->
     return Lemma1Basis(P, blocks, w_bar_small, u_small, v_small, alpha, beta)
 
 
-def lemma1_hessian(net: Network, theta, X, y, layer: int, r: int, lam: float,
-                   alpha: float | None = None, beta: float | None = None,
-                   normalization: str = "sum") -> tuple[np.ndarray, Lemma1Basis]:
+def lemma1_hessian(objective: SquaredLoss, theta, layer: int, r: int, lam: float,
+                   alpha: float | None = None, beta: float | None = None) -> tuple[np.ndarray, Lemma1Basis]:
     """The Hessian at gamma_lambda^r(theta) in the Lemma 1 basis, **from the formula**.
 
     Built from the smaller network's exact Hessian and B, D (000, Lemma 1 /
-    001, Lemma 12), with the factor 2c of the normalisation (see the module
-    docstring). Compare with ``P.T @ H_big @ P`` computed directly.
+    001, Lemma 12), with the factor 2c of the objective's normalisation (see
+    the module docstring). ``objective`` is the **smaller** network's loss.
+    Compare with ``P.T @ H_big @ P`` computed directly.
     Returns ``(matrix, basis)``.
     """
-    layer, r = _check_neuron(net, layer, r)
+    objective, theta, layer, r = _checked(objective, theta, layer, r)
+    net = objective.net
     lam = _check_lambda(lam)
     if alpha is None and beta is None:
         alpha, beta = alpha_beta(lam)
@@ -357,14 +379,12 @@ def lemma1_hessian(net: Network, theta, X, y, layer: int, r: int, lam: float,
     alpha, beta = _check_lambda(alpha, "alpha"), _check_lambda(beta, "beta")
     if alpha + beta == 0 or not np.isclose(beta / (alpha + beta), lam, rtol=1e-12, atol=1e-12):
         raise ValueError(f"alpha={alpha}, beta={beta} do not satisfy lambda = beta/(alpha+beta) = {lam}")
-    obj = SquaredLoss(net, X, y, normalization)
-    theta = net.check_params(theta)
     basis = lemma1_basis(net, layer, r, alpha, beta)
-    H = obj.hessian(theta)
+    H = objective.hessian(theta)
     H = 0.5 * (H + H.T)
-    B = B_matrix(net, theta, X, y, layer, r)
-    D = D_matrix(net, theta, X, y, layer, r)               # [i, s]
-    two_c = 2.0 * obj.c
+    terms = _layer_terms(objective, theta, layer, r)
+    B, D = terms.B(net.activation), terms.D(net.activation)      # D is [i, s]
+    two_c = 2.0 * objective.c
     idx = np.concatenate([basis.u_small, basis.v_small, basis.w_bar_small])
     S = np.concatenate([np.ones(len(basis.u_small)), 2.0 * np.ones(len(basis.v_small)),
                         np.ones(len(basis.w_bar_small))])
@@ -400,8 +420,7 @@ def degenerate_direction(net: Network, theta, layer: int, r: int) -> np.ndarray:
     return d
 
 
-def descent_direction(net: Network, theta, X, y, layer: int, r: int, lam: float,
-                      normalization: str = "sum", atol: float = 0.0):
+def descent_direction(objective: SquaredLoss, theta, layer: int, r: int, lam: float, atol: float = 0.0):
     """A direction of negative curvature at gamma_lambda^r(theta) predicted by Lemma 1.
 
     If D != 0, this is the vector of the proof of Lemma 8(b) (000) / A.1(b)
@@ -417,15 +436,18 @@ def descent_direction(net: Network, theta, X, y, layer: int, r: int, lam: float,
     Raises ``ValueError`` when Lemma 1 predicts no negative curvature
     (a local minimum: D = 0 and alpha beta B positive semidefinite).
     """
-    layer, r = _check_neuron(net, layer, r)
+    objective, theta, layer, r = _checked(objective, theta, layer, r)
+    net = objective.net
     lam = _check_lambda(lam)
     alpha, beta = alpha_beta(lam)
-    obj = SquaredLoss(net, X, y, normalization)
-    theta = net.check_params(theta)
+    atol = _check_lambda(atol, "atol")
+    if atol < 0:
+        raise ValueError(f"atol must be non-negative, got {atol!r}")
     basis = lemma1_basis(net, layer, r, alpha, beta)
-    B = B_matrix(net, theta, X, y, layer, r)
-    D, scale = D_matrix(net, theta, X, y, layer, r, return_scale=True)
-    two_c = 2.0 * obj.c
+    terms = _layer_terms(objective, theta, layer, r)
+    B = terms.B(net.activation)
+    D, scale = terms.D(net.activation, return_scale=True)
+    two_c = 2.0 * objective.c
     g = two_c * alpha * beta * B
     h = two_c * (alpha + beta) * D
     P = basis.matrix

@@ -486,7 +486,7 @@ def test_embedding_sets_give_two_definite_B_matrices():
                                      positive=B3_EMBEDDING_POSITIVE, dps=40)
     assert np.linalg.eigvalsh(cons.objective.hessian(cons.theta))[0] > 0
     for layer in (1, 2):
-        B = B_matrix(cons.net, cons.theta, x, cons.y, layer, 0)
+        B = B_matrix(SquaredLoss(cons.net, x, cons.y), cons.theta, layer, 0)
         assert abs(B[0, 1]) < 1e-12 * np.abs(B).max() and B[0, 0] > 0 and B[1, 1] > 0
 
 
@@ -515,7 +515,7 @@ def test_split_expansion_is_the_taylor_series():
     big, tb = embed_neuron(net, theta, 2, 0, lam)
     assert se.coefficients[1] == 0.0 and se.m[1] == 0.0
     # c2 = m2 u^T B u with B of 000 (residual f - y)
-    assert np.isclose(se.coefficients[2], se.m[2] * u @ B_matrix(net, theta, x, y, 2, 0) @ u, rtol=1e-12)
+    assert np.isclose(se.coefficients[2], se.m[2] * u @ B_matrix(SquaredLoss(net, x, y), theta, 2, 0) @ u, rtol=1e-12)
     ts = np.array([0.02, 0.01])
     exact = high_precision_loss_change(big, x, y, tb, tb[None, :] + ts[:, None] * se.direction[None, :], dps=30)
     err = np.abs(exact - np.polyval(se.coefficients[::-1], ts))

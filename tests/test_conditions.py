@@ -145,21 +145,21 @@ def test_identity_behind_the_proof(seed):
     for layer in (1, 2):
         W, _ = net.unflatten(theta)
         for r in range(net.widths[layer]):
-            D = D_matrix(net, theta, X, y, layer, r)
+            D = D_matrix(SquaredLoss(net, X, y), theta, layer, r)
             lhs = grad[net.incoming_indices(layer, r)]
             assert np.allclose(lhs, 2 * D @ W[layer + 1][:, r], rtol=1e-12, atol=1e-14)
 
 
 def test_D_from_gradient_in_cases_i_and_ii():
     net, theta, X, y = deep_problem(widths=(2, 3, 1, 1))
-    D = D_matrix(net, theta, X, y, 2, 0)                           # (i): one column
+    D = D_matrix(SquaredLoss(net, X, y), theta, 2, 0)                           # (i): one column
     assert np.allclose(D[:, 0], D_from_gradient(net, theta, X, y, 2, 0), rtol=1e-12, atol=1e-15)
     big, tb = embed_neuron(net, theta, 2, 0, 0.5)                    # (ii) at layer 1
-    D2 = D_matrix(big, tb, X, y, 1, 1)
+    D2 = D_matrix(SquaredLoss(big, X, y), tb, 1, 1)
     ref = D_from_gradient(big, tb, X, y, 1, 1)
     assert np.allclose(D2, ref[:, None], rtol=1e-12, atol=1e-15)
     gen, tg, Xg, yg = deep_problem(seed=4)                          # generic: columns differ
-    Dg = D_matrix(gen, tg, Xg, yg, 1, 0)
+    Dg = D_matrix(SquaredLoss(gen, Xg, yg), tg, 1, 0)
     assert np.abs(Dg - D_from_gradient(gen, tg, Xg, yg, 1, 0)[:, None]).max() > 1e-3 * np.abs(Dg).max()
     t0 = tb.copy()
     t0[big.outgoing_indices(1, 1)] = 0.0

@@ -105,7 +105,7 @@ def test_B_scales_with_one_minus_lambda_power(base):
     lam = 0.3
     for times in range(4):
         net, theta = wide_embedding(base, lam, times)
-        B = B_matrix(net, theta, base.X, base.y, 1, 0)
+        B = B_matrix(SquaredLoss(net, base.X, base.y), theta, 1, 0)
         assert np.allclose(B, (1 - lam) ** times * base.B, rtol=1e-12, atol=0)
 
 
@@ -115,7 +115,7 @@ def test_lambda_outside_gives_a_saddle_with_descent(base):
     obj = SquaredLoss(net, base.X, base.y)
     chk = check_embedded_point(obj, theta, redistribution_directions(net, 1, 0, [1]))
     assert chk.n_negative == 1 and chk.kernel.dim == 1
-    d, curv = descent_direction(base.net, base.theta, base.X, base.y, 1, 0, lam)
+    d, curv = descent_direction(SquaredLoss(base.net, base.X, base.y), base.theta, 1, 0, lam)
     assert curv < 0
     assert np.isclose(d @ obj.hessian(theta) @ d, curv, rtol=1e-8)
     L0 = obj.value(theta)

@@ -7,7 +7,7 @@ import sympy as sp
 
 from lossland import SMOOTH_ACTIVATIONS, Network, SquaredLoss, get_activation
 from lossland import derivatives as dv
-from lossland.derivatives import fd_gradient, fd_hessian, jacobian, output_deltas
+from lossland.derivatives import fd_gradient, fd_hessian
 from lossland.symbolic import symbolic_network
 
 from conftest import ARCHS, make_problem, reference_dh_dn
@@ -100,14 +100,14 @@ def test_more_architectures_against_central_differences(widths, biases, activati
 def test_output_deltas_and_jacobian(widths, biases):
     act = get_activation("gelu")
     net, theta, X, y = _problem(widths, "gelu", {}, biases, seed=len(widths))
-    g = output_deltas(net, theta, X)
+    g = SquaredLoss(net, X, y).output_deltas(theta)
     assert g[0] is None and np.array_equal(g[net.depth], np.ones((len(X), 1)))
     for layer in range(1, net.depth + 1):
         assert g[layer].shape == (len(X), widths[layer])
         for a, x in enumerate(X):
             ref = reference_dh_dn(widths, act, biases, theta, x, layer)
             assert np.allclose(g[layer][a], ref, rtol=1e-12, atol=1e-14)
-    J = jacobian(net, theta, X)
+    J = SquaredLoss(net, X, y).jacobian(theta)
     J_fd = np.array([fd_gradient(lambda t, a=a: net(t, X)[a], theta) for a in range(len(X))])
     assert J.shape == (len(X), net.n_params)
     assert np.abs(J - J_fd).max() <= 1e-7 * max(1.0, np.abs(J).max())
@@ -152,18 +152,6 @@ def test_linear_regression_hessian_is_twice_the_gram_matrix(rng):
     H = SquaredLoss(net, X, y).hessian(theta)
     assert np.allclose(H, 2 * Xt.T @ Xt, rtol=1e-13, atol=1e-13)
     assert np.allclose(SquaredLoss(net, X, y).gradient(theta), 2 * Xt.T @ (Xt @ theta - y), atol=1e-12)
-
-
-def test_functional_api_matches_the_class(rng):
-    net, theta, X, y = _problem((2, 3, 2, 1), "mish", {}, True, seed=8)
-    v = rng.standard_normal(net.n_params)
-    for norm in ("sum", "half"):
-        obj = SquaredLoss(net, X, y, norm)
-        assert dv.loss(net, theta, X, y, norm) == obj.value(theta)
-        assert np.array_equal(dv.gradient(net, theta, X, y, norm), obj.gradient(theta))
-        assert np.array_equal(dv.hessian(net, theta, X, y, norm), obj.hessian(theta))
-        assert np.allclose(dv.hvp(net, theta, X, y, v, norm), obj.hessian(theta) @ v, rtol=1e-12, atol=1e-12)
-    assert np.array_equal(dv.residuals(net, theta, X, y), net(theta, X) - y)
 
 
 # ---------------------------------------------------------------------------

@@ -170,13 +170,13 @@ def test_B_and_D_match_equations_1_and_2(widths, biases, activation):
     net, theta, X, y = random_problem(widths, activation, biases, seed=3 + len(widths), n_samples=5)
     for layer in net.hidden_layers:
         for r in sorted({0, widths[layer] - 1}):
-            B, D = B_matrix(net, theta, X, y, layer, r), D_matrix(net, theta, X, y, layer, r)
+            B, D = B_matrix(SquaredLoss(net, X, y), theta, layer, r), D_matrix(SquaredLoss(net, X, y), theta, layer, r)
             B_ref, D_ref = reference_B_D(net, theta, X, y, layer, r)
             assert B.shape == B_ref.shape and D.shape == D_ref.shape
             assert np.allclose(B, B_ref, rtol=1e-11, atol=1e-13)
             assert np.allclose(D, D_ref, rtol=1e-11, atol=1e-13)
             assert np.allclose(B, B.T, rtol=1e-14, atol=1e-16)
-            D2, scale = D_matrix(net, theta, X, y, layer, r, return_scale=True)
+            D2, scale = D_matrix(SquaredLoss(net, X, y), theta, layer, r, return_scale=True)
             assert np.array_equal(D2, D) and np.all(scale >= np.abs(D))
 
 
@@ -187,7 +187,7 @@ def test_D_contracted_with_v_is_half_the_u_gradient(widths, biases):
     g = SquaredLoss(net, X, y).gradient(theta)
     for layer in net.hidden_layers:
         for r in range(widths[layer]):
-            D = D_matrix(net, theta, X, y, layer, r)
+            D = D_matrix(SquaredLoss(net, X, y), theta, layer, r)
             v = theta[net.outgoing_indices(layer, r)]
             assert np.allclose(D @ v, 0.5 * g[net.incoming_indices(layer, r)], rtol=1e-11, atol=1e-13)
 
@@ -197,8 +197,8 @@ def test_B_and_D_vanish_at_zero_residual():
     net, theta, X, _ = random_problem((2, 3, 2, 1), "tanh", True, seed=4)
     y = net(theta, X)
     for layer in net.hidden_layers:
-        assert not B_matrix(net, theta, X, y, layer, 1).any()
-        assert not D_matrix(net, theta, X, y, layer, 1).any()
+        assert not B_matrix(SquaredLoss(net, X, y), theta, layer, 1).any()
+        assert not D_matrix(SquaredLoss(net, X, y), theta, layer, 1).any()
 
 
 @pytest.mark.parametrize("case", CRITICAL_CASES, ids=lambda c: f"{c[0]}-{'-'.join(map(str, c[1]))}")
@@ -212,14 +212,14 @@ def test_proposition1_D_vanishes_at_critical_points(case):
         for r in range(net.widths[layer]):
             v = theta[net.outgoing_indices(layer, r)]
             assert abs(v.sum()) > 1e-3                                  # the hypothesis sum_s v_{s,r} != 0
-            D, scale = D_matrix(net, theta, X, y, layer, r, return_scale=True)
+            D, scale = D_matrix(SquaredLoss(net, X, y), theta, layer, r, return_scale=True)
             assert np.abs(D).max() <= 10 * cp.grad_norm / abs(v.sum()) + 1e3 * np.finfo(float).eps * scale.max()
 
 
 def test_D_is_not_zero_in_a_deeper_layer():
     """Theorem 6 is not void: at a critical point of 2-2-2-1, D != 0 in the first hidden layer."""
     net, theta, X, y, cp = critical_point("gelu", (2, 2, 2, 1), True, 0)
-    D, scale = D_matrix(net, theta, X, y, 1, 0, return_scale=True)
+    D, scale = D_matrix(SquaredLoss(net, X, y), theta, 1, 0, return_scale=True)
     assert np.abs(D).max() > 1e-3 * scale.max() > 0
     assert np.abs(D).max() > 1e6 * cp.grad_norm
 
@@ -244,7 +244,7 @@ def test_lemma1_hessian_in_the_new_basis(case, normalization):
         for alpha, beta, lam in AB_PAIRS:
             big, tb = embed_neuron(net, theta, layer, r, lam)
             H_big = SquaredLoss(big, X, y, normalization).hessian(tb)
-            M, basis = lemma1_hessian(net, theta, X, y, layer, r, lam, alpha, beta, normalization)
+            M, basis = lemma1_hessian(SquaredLoss(net, X, y, normalization), theta, layer, r, lam, alpha, beta)
             P = basis.matrix
             if alpha is not None:
                 assert (basis.alpha, basis.beta) == (alpha, beta)
@@ -292,7 +292,7 @@ def test_lemma1_at_arbitrary_points(widths, biases, normalization):
         r = 0
         for alpha, beta, lam in [(0.6, 0.4, 0.4), (1.0, 1.0, 0.5), (-1.0, 3.0, 1.5)]:
             big, tb = embed_neuron(net, theta, layer, r, lam)
-            M, basis = lemma1_hessian(net, theta, X, y, layer, r, lam, alpha, beta, normalization)
+            M, basis = lemma1_hessian(SquaredLoss(net, X, y, normalization), theta, layer, r, lam, alpha, beta)
             direct = basis.matrix.T @ SquaredLoss(big, X, y, normalization).hessian(tb) @ basis.matrix
             ours = paper_lemma1_matrix(net, theta, X, y, layer, r, alpha, beta, normalization)
             scale = max(1.0, np.abs(direct).max())
@@ -374,11 +374,11 @@ def test_descent_direction_where_D_is_not_zero(case, lam):
     """Lemma 8(b) / proof of Theorem 6: D != 0 gives negative curvature at gamma_lambda(critical point)."""
     net, theta, X, y, _ = critical_point(*case)
     layer, r = 1, 0
-    D, scale = D_matrix(net, theta, X, y, layer, r, return_scale=True)
+    D, scale = D_matrix(SquaredLoss(net, X, y), theta, layer, r, return_scale=True)
     assert np.abs(D).max() > 1e-3 * scale.max()
     big, tb = embed_neuron(net, theta, layer, r, lam)
     obj = SquaredLoss(big, X, y)
-    d, curv = descent_direction(net, theta, X, y, layer, r, lam)
+    d, curv = descent_direction(SquaredLoss(net, X, y), theta, layer, r, lam)
     assert d.shape == (big.n_params,) and np.isclose(np.linalg.norm(d), 1.0, rtol=1e-14)
     H = obj.hessian(tb)
     assert curv < 0
@@ -389,19 +389,19 @@ def test_descent_direction_where_D_is_not_zero(case, lam):
     assert Lp < L0 and Lm < L0
     assert np.isclose((Lp + Lm - 2 * L0) / t**2, curv, rtol=1e-3)
     # with the 1/2 normalisation the prediction refers to the halved Hessian
-    d_half, curv_half = descent_direction(net, theta, X, y, layer, r, lam, normalization="half")
+    d_half, curv_half = descent_direction(SquaredLoss(net, X, y, "half"), theta, layer, r, lam)
     assert curv_half < 0
     assert np.isclose(d_half @ (H / 2) @ d_half, curv_half, rtol=1e-7, atol=1e-9 * np.abs(H).max())
 
 
 def test_descent_direction_where_D_is_zero_and_B_indefinite():
     net, theta, X, y, _ = critical_point("tanh", (2, 2, 1), True, 0)
-    B = B_matrix(net, theta, X, y, 1, 1)
+    B = B_matrix(SquaredLoss(net, X, y), theta, 1, 1)
     ev = np.linalg.eigvalsh(B)
     assert ev[0] < 0 < ev[-1]                                         # indefinite: saddles for every lambda
     for lam in (0.3, 2.5):
         big, tb = embed_neuron(net, theta, 1, 1, lam)
-        d, curv = descent_direction(net, theta, X, y, 1, 1, lam)
+        d, curv = descent_direction(SquaredLoss(net, X, y), theta, 1, 1, lam)
         H = SquaredLoss(big, X, y).hessian(tb)
         assert curv < 0 and np.isclose(d @ H @ d, curv, rtol=1e-7)
         # Lemma 1 with D = 0: the u_diff block is 2c alpha beta B; d is its lowest eigenvector, mapped by P
@@ -418,19 +418,19 @@ def test_fukumizu_amari_local_minimum_and_saddle():
     for lambda in (0, 1) (descent_direction refuses) and a saddle for lambda outside [0, 1]."""
     net, theta, X, y, cp = critical_point("gelu", (2, 1, 1), True, 1)
     assert cp.eigenvalues[0] > 1e-6                                    # a strict local minimum
-    B = B_matrix(net, theta, X, y, 1, 0)
+    B = B_matrix(SquaredLoss(net, X, y), theta, 1, 0)
     verdict = definiteness(B)
     assert verdict.positive_definite and verdict.margin > 1e6
     for lam in (0.2, 0.5, 0.9):
         with pytest.raises(ValueError, match="no negative curvature"):
-            descent_direction(net, theta, X, y, 1, 0, lam)
+            descent_direction(SquaredLoss(net, X, y), theta, 1, 0, lam)
         big, tb = embed_neuron(net, theta, 1, 0, lam)
         ev = np.linalg.eigvalsh(SquaredLoss(big, X, y).hessian(tb))
         assert ev[0] >= -1e-9 * ev[-1]                                   # positive semidefinite
     for lam in (-0.5, 1.5):
         big, tb = embed_neuron(net, theta, 1, 0, lam)
         H = SquaredLoss(big, X, y).hessian(tb)
-        d, curv = descent_direction(net, theta, X, y, 1, 0, lam)
+        d, curv = descent_direction(SquaredLoss(net, X, y), theta, 1, 0, lam)
         assert curv < 0 and np.isclose(d @ H @ d, curv, rtol=1e-7)
         assert np.linalg.eigvalsh(H)[0] < 0
 
@@ -522,11 +522,11 @@ def test_descent_direction_sign_does_not_depend_on_lapack(monkeypatch, branch):
     direction must not follow it (chapter G6: +d and -d lead to different places)."""
     if branch == "D zero":
         net, theta, X, y, _ = critical_point("tanh", (2, 2, 1), True, 0)
-        args = (net, theta, X, y, 1, 1, 2.5)
+        args = (SquaredLoss(net, X, y), theta, 1, 1, 2.5)
     else:
         net, theta, X, y, _ = critical_point("tanh", (2, 2, 1), True, 0)
         theta = theta + 0.05                                          # not critical: D != 0
-        args = (net, theta, X, y, 1, 1, 0.3)
+        args = (SquaredLoss(net, X, y), theta, 1, 1, 0.3)
     d, curv = descent_direction(*args)
     i = int(np.argmax(np.abs(d)))
     assert d[i] > 0

@@ -125,8 +125,8 @@ def test_neuron_statistics_summarise_B_and_D():
     for l in (1, 2):
         assert st[f"B_eig_{l}"].shape == (net.widths[l], net.widths[l - 1])
         for r in range(net.widths[l]):
-            B = B_matrix(net, theta, X, y, l, r)
-            D, S = D_matrix(net, theta, X, y, l, r, return_scale=True)
+            B = B_matrix(SquaredLoss(net, X, y), theta, l, r)
+            D, S = D_matrix(SquaredLoss(net, X, y), theta, l, r, return_scale=True)
             assert np.allclose(st[f"B_eig_{l}"][r], np.linalg.eigvalsh(0.5 * (B + B.T)), rtol=0, atol=1e-14)
             assert VERDICTS[st[f"B_code_{l}"][r]] == definiteness(0.5 * (B + B.T)).verdict
             assert st[f"D_max_{l}"][r] == D.max() and st[f"D_absmax_{l}"][r] == np.abs(D).max()
@@ -141,7 +141,7 @@ def test_last_hidden_layer_D_is_the_gradient_over_2v():
     g = SquaredLoss(net, X, y).gradient(theta)
     W, _ = net.unflatten(theta)
     for r in range(net.widths[2]):
-        D = D_matrix(net, theta, X, y, 2, r)[:, 0]
+        D = D_matrix(SquaredLoss(net, X, y), theta, 2, r)[:, 0]
         assert np.allclose(D, g[net.incoming_indices(2, r)] / (2 * W[3][0, r]), rtol=1e-12, atol=1e-15)
 
 

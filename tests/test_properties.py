@@ -98,10 +98,10 @@ def test_lemma1_formula_and_the_D_identity(problem, data):
     norm = data.draw(st.sampled_from(["sum", "half"]), label="normalization")
     lam = beta / (alpha + beta)
     big, tb = embed_neuron(net, theta, layer, r, lam)
-    M, basis = lemma1_hessian(net, theta, X, y, layer, r, lam, alpha, beta, norm)
+    M, basis = lemma1_hessian(SquaredLoss(net, X, y, norm), theta, layer, r, lam, alpha, beta)
     direct = basis.matrix.T @ SquaredLoss(big, X, y, norm).hessian(tb) @ basis.matrix
     assert np.abs(direct - M).max() <= 1e-9 * max(1.0, np.abs(direct).max())
-    D = D_matrix(net, theta, X, y, layer, r)
+    D = D_matrix(SquaredLoss(net, X, y), theta, layer, r)
     g = SquaredLoss(net, X, y).gradient(theta)
     assert np.allclose(D @ theta[net.outgoing_indices(layer, r)], 0.5 * g[net.incoming_indices(layer, r)],
                        rtol=1e-10, atol=1e-12)

@@ -110,8 +110,8 @@ def test_001_experiment_reproduces_the_paper_and_the_code():
     X, y = s.inputs, s.labels[:, 0]
     theta, gnorm, _ = newton_polish(SquaredLoss(net, X, y), theta, gtol=1e-10)
     assert gnorm <= 1e-10
-    ev = np.linalg.eigvalsh(B_matrix(net, theta, X, y, 1, 0))
-    B2 = B_matrix(net, theta, X, y, 2, 0)[0, 0]
+    ev = np.linalg.eigvalsh(B_matrix(SquaredLoss(net, X, y), theta, 1, 0))
+    B2 = B_matrix(SquaredLoss(net, X, y), theta, 2, 0)[0, 0]
     assert rounds_to(ev[1], "0.0182") and rounds_to(ev[0], "0.0004") and rounds_to(B2, "0.0757")
     # 001's own eq. (1) (d l_alpha / dn = 2 (f - y) df/dn) gives twice these: not the printed numbers
     assert not (rounds_to(2 * ev[1], "0.0182") or rounds_to(2 * ev[0], "0.0004") or rounds_to(2 * B2, "0.0757"))

@@ -221,7 +221,7 @@ def check_D_zero(net: Network, theta, X, y, layer: int, r: int, rtol: float = 1e
     net = _check_net(net)
     layer, r = _check_neuron_index(net, layer, r)
     rtol, atol = _check_tol(rtol, "rtol"), _check_tol(atol, "atol")
-    D, S = D_matrix(net, theta, X, y, layer, r, return_scale=True)
+    D, S = D_matrix(SquaredLoss(net, X, y), theta, layer, r, return_scale=True)
     scale = float(S.max(initial=0.0))
     return _zero_test("D = 0", float(np.abs(D).max(initial=0.0)), max(atol, rtol * scale), scale)
 

@@ -198,7 +198,7 @@ def fukumizu_amari_base_case(X, y, *, activation="sigmoid", biases: bool = False
         if not (hd.positive_definite and hd.margin >= min_margin):
             tried.append((seed, f"Hessian {hd.verdict} (margin {hd.margin:.2g})"))
             continue
-        B = B_matrix(net, cp.theta, obj.X, obj.y, 1, 0)
+        B = B_matrix(obj, cp.theta, 1, 0)
         bd = definiteness(B, atol=1e3 * np.finfo(float).eps * _B_scale(net, cp.theta, obj))
         ok = {None: True, "positive": bd.positive_definite, "negative": bd.negative_definite,
               "definite": bd.positive_definite or bd.negative_definite}[require_B]

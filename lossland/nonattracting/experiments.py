@@ -366,16 +366,16 @@ def neuron_statistics(net: Network, theta, X, y) -> dict:
     """
     if not isinstance(net, Network):
         raise TypeError(f"net must be a lossland.Network, got {type(net).__name__}")
-    out = {}
+    obj, out = SquaredLoss(net, X, y), {}
     for l in net.hidden_layers:
         n_l, n_prev = net.widths[l], net.widths[l - 1] + (1 if net.biases else 0)
         ev, code = np.empty((n_l, n_prev)), np.empty(n_l, dtype=np.int8)
         dmax, dabs, dscale = np.empty(n_l), np.empty(n_l), np.empty(n_l)
         for r in range(n_l):
-            B = B_matrix(net, theta, X, y, l, r)
+            B = B_matrix(obj, theta, l, r)
             ev[r] = np.linalg.eigvalsh(0.5 * (B + B.T))
             code[r] = _verdict_code(B)
-            D, S = D_matrix(net, theta, X, y, l, r, return_scale=True)
+            D, S = D_matrix(obj, theta, l, r, return_scale=True)
             dmax[r], dabs[r], dscale[r] = D.max(), np.abs(D).max(), S.max()
         out.update({f"B_eig_{l}": ev, f"B_code_{l}": code, f"D_max_{l}": dmax,
                     f"D_absmax_{l}": dabs, f"D_scale_{l}": dscale})
