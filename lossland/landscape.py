@@ -20,37 +20,39 @@ where ``IN.npz`` holds ``widths``, ``activation``, ``biases``,
 from __future__ import annotations
 
 import argparse
-import platform
 from dataclasses import dataclass
 
 import numpy as np
 
+from ._validation import as_float_array, check_int, check_objective, check_real, check_rng, check_vector, versions
 from .derivatives import SquaredLoss
 from .network import Network
 
 __all__ = ["loss_along", "random_directions", "loss_along_many", "losses_at",
-           "DirectionScan", "direction_scan", "save_point", "load_point", "scan_file"]
+           "DirectionScan", "direction_scan", "save_point", "load_point", "scan_file",
+           "loss_roundoff_bound"]
 
 _CHUNK_FLOATS = 4_000_000          # activations per block in losses_at (about 32 MB)
 
 
-def _check_objective(objective):
-    if not isinstance(objective, SquaredLoss):
-        raise TypeError(f"objective must be a lossland.SquaredLoss, got {type(objective).__name__}")
-
-
 def _check(objective, theta, direction):
-    _check_objective(objective)
+    check_objective(objective)
     theta = objective.net.check_params(theta)
     d = objective.net.check_params(direction, "direction")
     return theta, d
 
 
 def _check_ts(ts):
-    ts = np.asarray(ts, dtype=float)
-    if ts.ndim != 1 or ts.size == 0 or not np.all(np.isfinite(ts)):
-        raise ValueError("ts must be a non-empty 1-d array of finite numbers")
-    return ts
+    return check_vector(ts, "ts")
+
+
+def _check_rows(objective, value, name):
+    """A finite (K, P) array of parameter vectors or directions."""
+    V = as_float_array(value, name)
+    P = objective.net.n_params
+    if V.ndim != 2 or V.shape[1] != P:
+        raise ValueError(f"{name} must have shape (K, {P}), got {V.shape}")
+    return V
 
 
 def loss_along(objective: SquaredLoss, theta, direction, ts) -> np.ndarray:
@@ -61,13 +63,13 @@ def loss_along(objective: SquaredLoss, theta, direction, ts) -> np.ndarray:
 
 
 def random_directions(n_params: int, n_directions: int, rng) -> np.ndarray:
-    """``n_directions`` directions drawn uniformly from the unit sphere, shape (K, P)."""
-    for name, val in (("n_params", n_params), ("n_directions", n_directions)):
-        if isinstance(val, bool) or not isinstance(val, (int, np.integer)):
-            raise TypeError(f"{name} must be a positive integer, got {val!r}")
-        if val < 1:
-            raise ValueError(f"{name} must be a positive integer, got {val!r}")
-    rng = np.random.default_rng(rng)
+    """``n_directions`` directions drawn uniformly from the unit sphere, shape (K, P).
+
+    ``rng`` is a :class:`numpy.random.Generator` or a non-negative integer seed.
+    """
+    n_params = check_int(n_params, "n_params", 1)
+    n_directions = check_int(n_directions, "n_directions", 1)
+    rng = check_rng(rng)
     V = rng.standard_normal((n_directions, n_params))
     return V / np.linalg.norm(V, axis=1, keepdims=True)
 
@@ -82,13 +84,9 @@ def losses_at(objective: SquaredLoss, thetas) -> np.ndarray:
     two agree to round-off (a few ulps of the loss), not bit for bit: compare
     values from this function with values from this function.
     """
-    _check_objective(objective)
+    check_objective(objective)
     net = objective.net
-    T = np.asarray(thetas, dtype=float)
-    if T.ndim != 2 or T.shape[1] != net.n_params:
-        raise ValueError(f"thetas must have shape (K, {net.n_params}), got {T.shape}")
-    if not np.all(np.isfinite(T)):
-        raise ValueError("thetas contains non-finite values")
+    T = _check_rows(objective, thetas, "thetas")
     X, y, c = objective.X, objective.y, objective.c
     N, L = X.shape[0], net.depth
     sigma = net.activation.f
@@ -99,10 +97,10 @@ def losses_at(objective: SquaredLoss, thetas) -> np.ndarray:
             tb = T[start:start + block]
             a = None
             for l in range(1, L + 1):
-                W = tb[:, net._slices[("W", l)]].reshape(-1, net.widths[l], net.widths[l - 1])
+                W = tb[:, net.weight_slice(l)].reshape(-1, net.widths[l], net.widths[l - 1])
                 z = np.matmul(X, W.transpose(0, 2, 1)) if a is None else np.matmul(a, W.transpose(0, 2, 1))
                 if net.biases:
-                    z += tb[:, net._slices[("b", l)]][:, None, :]
+                    z += tb[:, net.bias_slice(l)][:, None, :]
                 a = sigma(z) if l < L else z
             r = a[:, :, 0] - y
             out[start:start + block] = c * np.einsum("kn,kn->k", r, r)
@@ -118,14 +116,9 @@ def loss_along_many(objective: SquaredLoss, theta, directions, ts) -> np.ndarray
     All directions are evaluated in one batched forward pass per t
     (:func:`losses_at`).
     """
-    _check_objective(objective)
-    net = objective.net
-    theta = net.check_params(theta)
-    V = np.asarray(directions, dtype=float)
-    if V.ndim != 2 or V.shape[1] != net.n_params:
-        raise ValueError(f"directions must have shape (K, {net.n_params}), got {V.shape}")
-    if not np.all(np.isfinite(V)):
-        raise ValueError("directions contains non-finite values")
+    check_objective(objective)
+    theta = objective.net.check_params(theta)
+    V = _check_rows(objective, directions, "directions")
     ts = _check_ts(ts)
     out = np.empty((V.shape[0], ts.size))
     for j, t in enumerate(ts):
@@ -162,8 +155,7 @@ class DirectionScan:
 
     def decreasing(self, tol: float) -> np.ndarray:
         """Boolean mask of the directions along which the loss gets below ``value - tol``."""
-        if not tol >= 0:
-            raise ValueError(f"tol must be non-negative, got {tol!r}")
+        tol = check_real(tol, "tol", low=0.0)
         return self.losses.min(axis=1) < self.value - tol
 
     def n_decreasing(self, tol: float) -> int:
@@ -174,14 +166,14 @@ class DirectionScan:
 def direction_scan(objective: SquaredLoss, theta, directions, ts) -> DirectionScan:
     """Scan the loss along the rows of ``directions`` at the t-values ``ts`` (batched)."""
     losses = loss_along_many(objective, theta, directions, ts)
-    value = float(losses_at(objective, np.asarray(theta, dtype=float)[None, :])[0])
-    return DirectionScan(np.asarray(ts, dtype=float).copy(), losses, value)
+    value = float(losses_at(objective, objective.net.check_params(theta)[None, :])[0])
+    return DirectionScan(_check_ts(ts).copy(), losses, value)
 
 
 # ------------------------------------------------------- files and CLI
 def save_point(path, objective: SquaredLoss, theta, **extra) -> None:
     """Save a network, its data and a parameter vector for :func:`scan_file` (``.npz``)."""
-    _check_objective(objective)
+    check_objective(objective)
     net = objective.net
     theta = net.check_params(theta)
     np.savez(path, widths=np.array(net.widths), activation=net.activation.name,
@@ -200,11 +192,6 @@ def load_point(path) -> tuple[SquaredLoss, np.ndarray]:
         return obj, net.check_params(f["theta"])
 
 
-def _versions() -> dict:
-    import scipy
-    return {"numpy": np.__version__, "scipy": scipy.__version__, "python": platform.python_version()}
-
-
 def scan_file(in_path, out_path, n_directions: int, seed: int, t_max: float, n_t: int) -> DirectionScan:
     """Recompute a random-direction scan for the point in ``in_path`` and save it.
 
@@ -212,16 +199,17 @@ def scan_file(in_path, out_path, n_directions: int, seed: int, t_max: float, n_t
     ``ts = np.linspace(-t_max, t_max, n_t)``. The output stores the curves,
     the value at the point, the parameters and the package versions.
     """
-    if n_directions < 1 or n_t < 2 or not t_max > 0:
-        raise ValueError("need n_directions >= 1, n_t >= 2 and t_max > 0")
+    n_directions = check_int(n_directions, "n_directions", 1)
+    seed = check_int(seed, "seed", 0)
+    t_max = check_real(t_max, "t_max", positive=True)
+    n_t = check_int(n_t, "n_t", 2)
     obj, theta = load_point(in_path)
     V = random_directions(obj.net.n_params, n_directions, np.random.default_rng(seed))
     scan = direction_scan(obj, theta, V, np.linspace(-t_max, t_max, n_t))
-    v = _versions()
+    v = versions()
     np.savez_compressed(out_path, ts=scan.ts, losses=scan.losses, value=scan.value,
                         n_directions=n_directions, seed=seed, t_max=t_max, n_t=n_t,
-                        numpy_version=v["numpy"], scipy_version=v["scipy"],
-                        python_version=v["python"])
+                        **{f"{k}_version": val for k, val in v.items()})
     return scan
 
 
@@ -242,3 +230,36 @@ def _main(argv=None):
 
 if __name__ == "__main__":
     _main()
+
+
+def loss_roundoff_bound(objective: SquaredLoss, theta) -> float:
+    """A bound on the round-off in L(theta) and in the construction of theta on the path.
+
+    Running error analysis of the forward pass (Higham, *Accuracy and
+    Stability of Numerical Algorithms*, 2002, Section 3.1): with unit
+    round-off u, the computed n(l) = w^l act(l-1) + w^l_0 errs by at most
+    K_l u (|w^l| |act(l-1)| + |w^l_0|) plus |w^l| times the error of
+    act(l-1), and sigma adds sigma' times that plus u |act(l)|. K_l =
+    4 (n_{l-1} + N + 2) covers the dot products (gamma_{n_{l-1}+1}), and the
+    backward errors, of the same form, of the N x N solve of Lemma 3 / 17
+    (gamma_{3N}) and of sigma^{-1} (Lemma 4 / 18). With e the bound on the
+    outputs and r the residuals, |dL| <= c (2 |r|.e + e.e + (N + 2) u r.r).
+    """
+    if not isinstance(objective, SquaredLoss):
+        raise TypeError(f"objective must be a lossland.SquaredLoss, got {type(objective).__name__}")
+    net = objective.net
+    theta = net.check_params(theta)
+    fw = net.forward(theta, objective.X)
+    W, b = net.unflatten(theta)
+    u = np.finfo(float).eps / 2
+    N = objective.X.shape[0]
+    err = np.zeros_like(fw.act[0])
+    for l in range(1, net.depth + 1):
+        K = 4 * (net.widths[l - 1] + N + 2)
+        mag = np.abs(fw.act[l - 1]) @ np.abs(W[l]).T + np.abs(b[l])
+        ez = K * u * mag + err @ np.abs(W[l]).T
+        if l < net.depth:
+            err = net.activation.d1(fw.pre[l]) * ez + u * np.abs(fw.act[l])
+    e = ez[:, 0]
+    r = fw.output - objective.y
+    return float(objective.c * (2 * np.abs(r) @ e + e @ e + (N + 2) * u * (r @ r)))

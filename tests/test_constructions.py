@@ -4,11 +4,11 @@ import pytest
 from scipy.linalg import subspace_angles
 
 from lossland import Network, SquaredLoss
-from lossland.nonattracting.constructions import (BOOK_EXAMPLE, BaseCase, check_embedded_point, copy_weights,
-                                    fa_teacher_data, fukumizu_amari_base_case, fukumizu_amari_example,
-                                    hessian_kernel, lambda_tangents, redistribution_directions,
-                                    wide_embedding)
-from lossland.embedding import B_matrix, degenerate_direction, descent_direction
+from lossland.embedding import (B_matrix, check_embedded_point, degenerate_direction, descent_direction,
+                                hessian_kernel, lambda_tangents, redistribution_directions)
+from lossland.nonattracting.constructions import (BOOK_EXAMPLE, BaseCase, copy_weights, fa_teacher_data,
+                                                  fukumizu_amari_base_case, fukumizu_amari_example,
+                                                  wide_embedding)
 
 
 @pytest.fixture(scope="module")

@@ -4,10 +4,11 @@ import numpy as np
 import pytest
 
 from lossland import Network, SquaredLoss, get_activation
+from lossland.landscape import loss_roundoff_bound
 from lossland.nonattracting.paths import (INVERSES, Path, Segment, SpanningPoint, activation_vectors, check_path,
-                            invertible_rows, lemma2_spanning_point, lemma3_realizer, lemma5_paths,
-                            lemma6_paths, lemma19_step, loss_roundoff_bound, sigma_inverse,
-                            sigma_inverse_increment, theorem3_path, theorem5_path)
+                                          invertible_rows, lemma2_spanning_point, lemma3_realizer, lemma5_paths,
+                                          lemma6_paths, lemma19_step, sigma_inverse,
+                                          sigma_inverse_increment, theorem3_path, theorem5_path)
 
 SIG, TANH = get_activation("sigmoid"), get_activation("tanh")
 TS = np.linspace(0.0, 1.0, 41)

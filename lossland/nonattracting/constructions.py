@@ -33,11 +33,10 @@ from dataclasses import dataclass, field
 from numbers import Integral, Real
 
 import numpy as np
-from scipy.linalg import subspace_angles
 
 from ..datasets import teacher_student
 from ..derivatives import SquaredLoss
-from ..embedding import B_matrix, Definiteness, degenerate_direction, definiteness, embed_neuron, embed_repeatedly
+from ..embedding import B_matrix, Definiteness, definiteness, embed_repeatedly
 from ..network import Network
 from ..optimize import CriticalPoint, find_critical_point
 
@@ -49,12 +48,6 @@ __all__ = [
     "fukumizu_amari_example",
     "wide_embedding",
     "copy_weights",
-    "lambda_tangents",
-    "redistribution_directions",
-    "HessianKernel",
-    "hessian_kernel",
-    "EmbeddedPointCheck",
-    "check_embedded_point",
 ]
 
 BOOK_EXAMPLE = dict(n_samples=8, data_seed=9, weight_scale=2.0, low=-2.0, high=2.0)
@@ -257,167 +250,3 @@ def copy_weights(v_star: float, lambdas) -> np.ndarray:
         out.append(lam * out[0])
         out[0] = (1.0 - lam) * out[0]
     return np.array(out)
-
-
-def lambda_tangents(net: Network, theta, layer: int, r: int, lambdas) -> np.ndarray:
-    """d/d lambda_k of gamma_{lambda_t}^r o ... o gamma_{lambda_1}^r (theta), k = 1..t: shape (t, P_big).
-
-    gamma_lambda^r is linear in the parameters, so the derivative of the
-    later embeddings is the embedding itself: tangent k is
-    :func:`lossland.embedding.degenerate_direction` at step k pushed
-    through steps k+1..t by :func:`lossland.embedding.embed_repeatedly`.
-    The loss is constant along each (the network function does not depend
-    on lambda; 000 proof of Theorem 6, 001 proof of Theorem 13). The t
-    tangents span the same space as :func:`redistribution_directions`
-    when n_{l+1} = 1.
-    """
-    lambdas = list(lambdas)
-    if not lambdas:
-        raise ValueError("lambdas must contain at least one value")
-    nets, thetas = [net], [net.check_params(theta)]
-    for lam in lambdas:
-        n2, t2 = embed_neuron(nets[-1], thetas[-1], layer, r, lam)
-        nets.append(n2)
-        thetas.append(t2)
-    out = []
-    for k in range(len(lambdas)):
-        d = degenerate_direction(nets[k], thetas[k], layer, r)
-        rest = lambdas[k + 1:]
-        if rest:
-            _, d = embed_repeatedly(nets[k + 1], d, layer, r, rest)
-        out.append(d)
-    return np.array(out)
-
-
-def redistribution_directions(net: Network, layer: int, r: int, copies) -> np.ndarray:
-    """Unit vectors e_{v_{s,k}} - e_{v_{s,r}} / sqrt(2) for each copy k of neuron r and each s.
-
-    Moving weight between the outgoing weights of neurons with identical
-    incoming weights leaves the network function unchanged (001, proof of
-    Theorem 13: "weight can be redistributed from v_{.,1} to v_{.,-t'}").
-    Shape ``(len(copies) * n_{l+1}, P)``. ``copies`` are code indices of
-    neurons in ``layer`` (the caller guarantees they copy neuron ``r``).
-    """
-    if not isinstance(net, Network):
-        raise TypeError(f"net must be a lossland.Network, got {type(net).__name__}")
-    layer = net.check_layer(layer, hidden=True)
-    r = _check_int(r, "r", 0)
-    copies = [_check_int(k, "copies", 0) for k in copies]
-    n = net.widths[layer]
-    if r >= n or any(k >= n for k in copies):
-        raise ValueError(f"r and copies must be neurons 0..{n - 1} of layer {layer}, got r={r}, copies={copies}")
-    if r in copies or len(set(copies)) != len(copies):
-        raise ValueError(f"copies must be distinct and different from r={r}, got {copies}")
-    vr = net.outgoing_indices(layer, r)
-    rows = []
-    for k in copies:
-        vk = net.outgoing_indices(layer, k)
-        for s in range(len(vr)):
-            d = np.zeros(net.n_params)
-            d[vk[s]], d[vr[s]] = 1.0, -1.0
-            rows.append(d / np.sqrt(2.0))
-    return np.array(rows).reshape(len(rows), net.n_params)
-
-
-@dataclass
-class HessianKernel:
-    """The numerical null space of the exact Hessian.
-
-    ``basis`` (P, dim) has orthonormal columns: the eigenvectors with
-    ``|mu| <= tol``. ``eigenvalues`` is the whole ascending spectrum.
-    ``gap`` is the smallest ``|mu|`` outside the kernel divided by ``tol``
-    (how clearly the kernel is separated; inf if the kernel is everything).
-    """
-
-    basis: np.ndarray
-    eigenvalues: np.ndarray
-    tol: float
-    gap: float
-
-    @property
-    def dim(self) -> int:
-        return self.basis.shape[1]
-
-    @property
-    def kernel_eigenvalues(self) -> np.ndarray:
-        return self.eigenvalues[np.abs(self.eigenvalues) <= self.tol]
-
-
-def hessian_kernel(objective: SquaredLoss, theta, atol: float = 0.0, rtol: float = 1e-9) -> HessianKernel:
-    """Eigenvectors of the exact Hessian with ``|mu| <= max(atol, rtol * ||H||_2)``.
-
-    At an embedded critical point the redistribution directions are in the
-    kernel only up to ~||grad L|| (H d = (grad terms) for d a
-    redistribution), hence a relative default ``rtol = 1e-9`` well above
-    round-off but far below the smallest non-zero eigenvalue of the book's
-    examples; the ``gap`` reports the separation.
-    """
-    if not isinstance(objective, SquaredLoss):
-        raise TypeError(f"objective must be a lossland.SquaredLoss, got {type(objective).__name__}")
-    if not (isinstance(atol, Real) and atol >= 0 and isinstance(rtol, Real) and rtol >= 0):
-        raise ValueError(f"atol and rtol must be non-negative numbers, got atol={atol!r}, rtol={rtol!r}")
-    H = objective.hessian(theta)
-    ev, vec = np.linalg.eigh(0.5 * (H + H.T))
-    tol = max(float(atol), float(rtol) * float(np.abs(ev).max()), np.finfo(float).tiny)
-    inside = np.abs(ev) <= tol
-    outside = np.abs(ev[~inside])
-    gap = float(outside.min() / tol) if outside.size else float("inf")
-    return HessianKernel(vec[:, inside], ev, tol, gap)
-
-
-@dataclass
-class EmbeddedPointCheck:
-    """What :func:`check_embedded_point` measured at a (putative) critical point.
-
-    ``grad_norm`` is ||grad L||; ``kernel`` the numerical null space of the
-    Hessian; ``n_negative`` the number of eigenvalues below ``-kernel.tol``;
-    ``angle`` the largest principal angle (radians) between the kernel and
-    the span of the predicted directions (``inf`` if the dimensions differ).
-    """
-
-    grad_norm: float
-    kernel: HessianKernel
-    n_negative: int
-    angle: float
-    predicted_dim: int
-
-    @property
-    def eigenvalues(self) -> np.ndarray:
-        return self.kernel.eigenvalues
-
-    @property
-    def positive_semidefinite(self) -> bool:
-        return self.n_negative == 0
-
-
-def check_embedded_point(objective: SquaredLoss, theta, predicted, atol: float = 0.0,
-                         rtol: float = 1e-9) -> EmbeddedPointCheck:
-    """Gradient norm, Hessian kernel and its angle to the predicted degenerate directions.
-
-    ``predicted`` has the predicted directions as rows (e.g.
-    :func:`redistribution_directions` or :func:`lambda_tangents`; an empty
-    ``(0, P)`` array predicts a positive definite Hessian). The kernel is
-    taken with :func:`hessian_kernel` (``atol``, ``rtol``); the angle uses
-    :func:`scipy.linalg.subspace_angles`. Theorem 6 of 000 (9 of 001) and
-    the proof of Theorem 13 of 001 predict kernel = span(predicted) at the
-    local minima they construct.
-    """
-    if not isinstance(objective, SquaredLoss):
-        raise TypeError(f"objective must be a lossland.SquaredLoss, got {type(objective).__name__}")
-    theta = objective.net.check_params(theta)
-    P = np.asarray(predicted, dtype=float)
-    if P.ndim != 2 or P.shape[1] != objective.net.n_params:
-        raise ValueError(f"predicted must have shape (k, {objective.net.n_params}), got {P.shape}")
-    rank = int(np.linalg.matrix_rank(P)) if P.shape[0] else 0
-    if rank != P.shape[0]:
-        raise ValueError(f"predicted directions must be linearly independent (rank {rank} < {P.shape[0]})")
-    g = float(np.linalg.norm(objective.gradient(theta)))
-    ker = hessian_kernel(objective, theta, atol=atol, rtol=rtol)
-    n_neg = int(np.sum(ker.eigenvalues < -ker.tol))
-    if ker.dim != rank:
-        angle = float("inf")
-    elif rank == 0:
-        angle = 0.0
-    else:
-        angle = float(subspace_angles(ker.basis, P.T).max())
-    return EmbeddedPointCheck(g, ker, n_neg, angle, rank)

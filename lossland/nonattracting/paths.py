@@ -42,6 +42,7 @@ from scipy import special
 from .._validation import check_real
 from ..activations import Activation
 from ..derivatives import SquaredLoss
+from ..landscape import loss_roundoff_bound
 from ..network import Network
 
 __all__ = [
@@ -61,7 +62,6 @@ __all__ = [
     "Path",
     "theorem3_path",
     "theorem5_path",
-    "loss_roundoff_bound",
     "PathCheck",
     "check_path",
 ]
@@ -809,39 +809,6 @@ def theorem5_path(net: Network, theta, X, y, *, wide_layer: int | None = None, e
 
 
 # ------------------------------------------------------------- checking
-def loss_roundoff_bound(objective: SquaredLoss, theta) -> float:
-    """A bound on the round-off in L(theta) and in the construction of theta on the path.
-
-    Running error analysis of the forward pass (Higham, *Accuracy and
-    Stability of Numerical Algorithms*, 2002, Section 3.1): with unit
-    round-off u, the computed n(l) = w^l act(l-1) + w^l_0 errs by at most
-    K_l u (|w^l| |act(l-1)| + |w^l_0|) plus |w^l| times the error of
-    act(l-1), and sigma adds sigma' times that plus u |act(l)|. K_l =
-    4 (n_{l-1} + N + 2) covers the dot products (gamma_{n_{l-1}+1}), and the
-    backward errors, of the same form, of the N x N solve of Lemma 3 / 17
-    (gamma_{3N}) and of sigma^{-1} (Lemma 4 / 18). With e the bound on the
-    outputs and r the residuals, |dL| <= c (2 |r|.e + e.e + (N + 2) u r.r).
-    """
-    if not isinstance(objective, SquaredLoss):
-        raise TypeError(f"objective must be a lossland.SquaredLoss, got {type(objective).__name__}")
-    net = objective.net
-    theta = net.check_params(theta)
-    fw = net.forward(theta, objective.X)
-    W, b = net.unflatten(theta)
-    u = _EPS / 2
-    N = objective.X.shape[0]
-    err = np.zeros_like(fw.act[0])
-    for l in range(1, net.depth + 1):
-        K = 4 * (net.widths[l - 1] + N + 2)
-        mag = np.abs(fw.act[l - 1]) @ np.abs(W[l]).T + np.abs(b[l])
-        ez = K * u * mag + err @ np.abs(W[l]).T
-        if l < net.depth:
-            err = net.activation.d1(fw.pre[l]) * ez + u * np.abs(fw.act[l])
-    e = ez[:, 0]
-    r = fw.output - objective.y
-    return float(objective.c * (2 * np.abs(r) @ e + e @ e + (N + 2) * u * (r @ r)))
-
-
 @dataclass
 class PathCheck:
     """Outcome of :func:`check_path`.
