@@ -7,7 +7,7 @@ Usage (from the repository root, after `make install js`):
 
 The per-notebook times are myst-nb's own execution records, read from the
 Sphinx environment of the build (``_build/.doctrees/environment.pickle``).
-Target (DESIGN.md): the whole book from a clean checkout in under 15 minutes
+Target: the whole book from a clean checkout in under 15 minutes
 on 2 cores.
 """
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The errata page (THEOREMS X2), built from what the chapters record.
+"""The errata page of the book (book/x02-errata.md), built from what the chapters record.
 
 A chapter records a disagreement with a paper where its evidence is::
 
