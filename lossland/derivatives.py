@@ -17,9 +17,12 @@ documented cross-checks.
 """
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
-from .network import Network
+from ._validation import as_float_array, check_callable, check_choice, check_network, check_real
+from .network import Forward, Network
 
 __all__ = [
     "SquaredLoss",
@@ -40,12 +43,6 @@ def _finite(value, what):
     return value
 
 
-def _check_network(net):
-    if not isinstance(net, Network):
-        raise TypeError(f"net must be a lossland.Network, got {type(net).__name__}")
-    return net
-
-
 class SquaredLoss:
     """The squared loss L(theta) = c * sum_alpha (f(x_alpha; theta) - y_alpha)^2 of a data set.
 
@@ -61,22 +58,65 @@ class SquaredLoss:
     """
 
     def __init__(self, net: Network, X, y, normalization: str = "sum"):
-        self.net = _check_network(net)
+        self.net = check_network(net)
         self.X = net.check_inputs(X)
         self.y = net.check_targets(y, self.X.shape[0])
-        if normalization not in NORMALIZATIONS:
-            raise ValueError(f"normalization must be one of {sorted(NORMALIZATIONS)}, got {normalization!r}")
-        self.normalization = normalization
+        self.normalization = check_choice(normalization, "normalization", sorted(NORMALIZATIONS))
         self.c = NORMALIZATIONS[normalization]
 
     @property
     def n_samples(self) -> int:
         return self.X.shape[0]
 
+    # ------------------------------------------------------- forward pass
+    def _checked(self, theta) -> np.ndarray:
+        """``theta`` validated as by :meth:`Network.check_params`, with a fast path.
+
+        A float64 vector of the right length with finite entries (the usual
+        case) is returned as it is; anything else goes through ``check_params``
+        (conversion, or the error naming ``theta``).
+        """
+        if (type(theta) is np.ndarray and theta.ndim == 1 and theta.dtype == np.float64
+                and theta.shape[0] == self.net.n_params and np.isfinite(theta).all()):
+            return theta
+        return self.net.check_params(theta)
+
+    def _pass(self, theta):
+        """``(Forward, W)`` at ``theta``: one forward pass, kept for the last ``theta``.
+
+        Consecutive calls at equal parameters (by value) reuse it, so value,
+        gradient, output_deltas, jacobian, hvp, and B and D of
+        :mod:`lossland.embedding`, share one forward pass. The cache holds a
+        read-only copy of ``theta`` (``W`` are views of it) and read-only
+        activations, so neither the caller's later changes to ``theta`` nor to
+        a returned array can make it stale.
+        """
+        theta = self._checked(theta)
+        key = theta.tobytes()
+        last = self.__dict__.get("_last_pass")
+        if last is not None and last[0] == key and last[1] is self.X:
+            return last[2], last[3]
+        theta = np.frombuffer(key)                      # read-only copy
+        fw = self.net.forward(theta, self.X)
+        for arr in fw.pre[1:] + fw.act[1:] + [fw.output]:
+            arr.flags.writeable = False
+        W, _ = self.net.unflatten(theta)
+        self._last_pass = (key, self.X, fw, W)
+        return fw, W
+
+    def forward(self, theta) -> Forward:
+        """:meth:`Network.forward` of ``theta`` on the data ``X`` (read-only arrays).
+
+        Cached for the last ``theta`` (see :meth:`_pass`): functions that need
+        the pre-activations of one point, such as :func:`lossland.embedding.B_matrix`
+        and ``D_matrix``, should call this rather than ``net.forward``.
+        """
+        return self._pass(theta)[0]
+
     # --------------------------------------------------------------- values
     def residuals(self, theta) -> np.ndarray:
         """f(x_alpha) - y_alpha for every sample."""
-        return self.net.forward(theta, self.X).output - self.y
+        return self._pass(theta)[0].output - self.y
 
     def value(self, theta) -> float:
         """L(theta)."""
@@ -108,9 +148,7 @@ class SquaredLoss:
 
     def value_and_gradient(self, theta):
         """(L(theta), grad L(theta)) with one forward and one backward pass."""
-        theta = self.net.check_params(theta)
-        fw = self.net.forward(theta, self.X)
-        W, _ = self.net.unflatten(theta)
+        fw, W = self._pass(theta)
         r = fw.output - self.y
         delta = self._deltas(fw, W, 2.0 * self.c * r)
         with np.errstate(over="ignore", invalid="ignore"):
@@ -130,11 +168,9 @@ class SquaredLoss:
         :meth:`hessian` exploits the structure of the unit directions instead.
         """
         net = self.net
-        theta = net.check_params(theta)
         L = net.depth
         act_fn = net.activation
-        fw = net.forward(theta, self.X)
-        W, _ = net.unflatten(theta)
+        fw, W = self._pass(theta)
         r = fw.output - self.y
         delta = self._deltas(fw, W, 2.0 * self.c * r)
         K = V.shape[0]
@@ -171,7 +207,7 @@ class SquaredLoss:
         return out
 
     def _layer_passes(self, theta):
-        """Forward and backward pass for :meth:`hessian`, samples along the last axis.
+        """Forward and backward pass for :meth:`_hessian_layers`, samples along the last axis.
 
         Lists indexed by the layer l = 1..L: ``W[l]``; ``A[l]`` (N, p_l), the
         inputs act(l-1) of layer l followed, with biases, by a column of ones
@@ -204,15 +240,106 @@ class SquaredLoss:
             e[l - 1] = e[l - 1] * back
         return W, A, AT, s, e, delta
 
-    def hessian(self, theta) -> np.ndarray:
-        """Exact Hessian (P, P) by second-order backpropagation.
+    # Largest N * (n_0 + 1)^2 for which _hessian_one_hidden precomputes the
+    # products of the inputs (8 MB); larger problems take _hessian_layers.
+    _ONE_HIDDEN_MAX = 2 ** 20
 
-        Pearlmutter's R-operator (B. A. Pearlmutter, Neural Computation 6,
-        147-160, 1994) applied to the forward and backward pass, for all
-        parameters of one layer at a time.
-        Not symmetrised: the entries above and below the diagonal come from
-        different computations (forward R-pass versus backpropagation of the
-        perturbed weight), so their agreement is a check of the computation.
+    def hessian(self, theta) -> np.ndarray:
+        """Exact Hessian (P, P).
+
+        One hidden layer: the closed form H = 2c (J^T J + sum_alpha r_alpha
+        Hess f(x_alpha)) (:meth:`_hessian_one_hidden`). Deeper networks (and
+        very many inputs): second-order backpropagation, Pearlmutter's
+        R-operator (B. A. Pearlmutter, Neural Computation 6, 147-160, 1994)
+        applied to the forward and backward pass for all parameters of one
+        layer at a time (:meth:`_hessian_layers`). Both are exact; the tests
+        compare them with each other, with finite differences and with sympy.
+        """
+        theta = self._checked(theta)
+        if self.net.depth == 2 and self._one_hidden_plan() is not None:
+            return self._hessian_one_hidden(theta)
+        return self._hessian_layers(theta)
+
+    def _one_hidden_plan(self):
+        """What :meth:`_hessian_one_hidden` needs from X and the layout, built once.
+
+        ``None`` when the products of the inputs would be too large. Rebuilt if
+        ``X`` is replaced.
+        """
+        plan = self.__dict__.get("_plan1")
+        if plan is not None and plan[0] is self.X:
+            return plan[1]
+        net, X, N = self.net, self.X, self.n_samples
+        (n0, n1, _), P, slc = net.widths, net.n_params, net._slices
+        p0 = n0 + net.biases                           # inputs of a hidden neuron, with the constant 1
+        if N * p0 * p0 > self._ONE_HIDDEN_MAX:
+            self._plan1 = (X, None)
+            return None
+        Xt = np.hstack([X, np.ones((N, 1))]) if net.biases else X       # x~ = (x, 1)
+        XT = np.ascontiguousarray(Xt.T)
+        XXt = np.hstack([(Xt[:, :, None] * Xt[:, None, :]).reshape(N, -1), Xt])  # [x~ (x) x~ | x~]
+        u = slc["W", 1].start + np.arange(n1)[:, None] * n0 + np.arange(n0)     # u_{kq}: (n1, p0)
+        if net.biases:
+            u = np.hstack([u, slc["b", 1].start + np.arange(n1)[:, None]])
+        out = slc["W", 2].start                         # v_k (then b_2) are the last entries
+        v = out + np.arange(n1)[:, None]
+        # M = [t v r; s r] @ XXt, (2 n1, p0^2 + p0): row k holds the block of neuron k,
+        # row n1 + k the coupling of v_k with u_k; src -> tgt: positions in M.ravel() -> H.ravel()
+        width = p0 * p0 + p0
+        k, q = np.arange(n1)[:, None], np.arange(p0)[None, :]
+        src_block = (k[:, :, None] * width + q[:, :, None] * p0 + q[:, None, :]).ravel()
+        src_cross = ((n1 + k) * width + p0 * p0 + q).ravel()
+        src = np.concatenate([src_block, src_cross, src_cross])
+        tgt = np.concatenate([(u[:, :, None] * P + u[:, None, :]).ravel(),
+                              (v * P + u).ravel(), (u * P + v).ravel()])
+        ones = np.ones((1, N)) if net.biases else None
+        plan = (XT, XT[:n0], XXt, u, out, src, tgt, ones)
+        self._plan1 = (X, plan)
+        return plan
+
+    def _hessian_one_hidden(self, theta) -> np.ndarray:
+        """Exact Hessian of a network with one hidden layer, in closed form.
+
+        f(x) = sum_k v_k sigma(n_k) (+ b_2), n_k = sum_q u_{kq} x~_q with
+        x~ = (x, 1) when there are biases (u_{k,n_0} is the bias of neuron k).
+        With r = f - y and J[alpha, p] = d f(x_alpha) / d theta_p,
+
+            H = 2c J^T J + 2c sum_alpha r_alpha Hess f(x_alpha),
+            df/du_{kq} = v_k sigma'(n_k) x~_q,  df/dv_k = sigma(n_k),  df/db_2 = 1,
+
+        and the only second derivatives of f that are not zero are
+        d2f/du_{kq}du_{kq'} = v_k sigma''(n_k) x~_q x~_q' (a block per neuron)
+        and d2f/du_{kq}dv_k = sigma'(n_k) x~_q. All sums over the samples are
+        one product [t v r; s r] @ [x~ (x) x~ | x~] (t = sigma'', s = sigma'),
+        scattered into H by index arrays built once per loss object; J^T J is
+        one more product. H is symmetric by construction.
+        """
+        XT, XTw, XXt, u, out, src, tgt, ones = self._one_hidden_plan()
+        act, n1, N = self.net.activation, self.net.widths[1], self.n_samples
+        with np.errstate(over="ignore", invalid="ignore"):
+            z = theta[u] @ XT                                     # n_k(x_alpha), (n1, N)
+            a, s, t = act.f(z), act.d1(z), act.d2(z)
+            v = theta[out:out + n1, None]
+            vs = v * s
+            Ju = (vs[:, None, :] * XTw).reshape(-1, N)           # J^T, rows of the weights u_{kq}
+            JT = np.concatenate((Ju, a) if ones is None else (Ju, vs, a, ones))
+            r = theta[out:] @ JT[out:] - self.y                   # f - y
+            M = (np.concatenate((t * v, s)) * r) @ XXt
+            H = JT @ JT.T
+            H.reshape(-1)[tgt] += M.reshape(-1)[src]
+            H *= 2.0 * self.c
+        if not np.isfinite(H).all():
+            self.net.forward(theta, self.X)           # raises the overflow error of Network.forward
+            _finite(H, "the Hessian")
+        return H
+
+    def _hessian_layers(self, theta) -> np.ndarray:
+        """Exact Hessian by second-order backpropagation, one layer of parameters at a time.
+
+        ``theta`` already validated. Not symmetrised: the entries above and
+        below the diagonal come from different computations (forward R-pass
+        versus backpropagation of the perturbed weight), so their agreement is
+        a check of the computation.
         """
         # Derivation. c: the normalization; a: a sample; w^l_{ij} with j = n_{l-1}
         # is the bias of neuron i; H[p, p'] = R{dL/dtheta_p} along theta_p'.
@@ -240,7 +367,6 @@ class SquaredLoss:
         # memory back to the OS at the end of every call and page-fault it in again
         # on the next (measured: ~1000 faults and 3x the time for 2-21-21-1).
         net = self.net
-        theta = net.check_params(theta)
         L, n, N, slc = net.depth, net.widths, self.n_samples, net._slices
         W, A, AT, s, e, delta = self._layer_passes(theta)
         H = np.empty((net.n_params, net.n_params))
@@ -314,14 +440,12 @@ class SquaredLoss:
         ``v`` may be one vector (P,) or a stack of vectors (K, P).
         """
         theta = self.net.check_params(theta)
-        V = np.asarray(v, dtype=float)
+        V = as_float_array(v, "v")
         single = V.ndim == 1
         V = np.atleast_2d(V)
         if V.ndim != 2 or V.shape[1] != self.net.n_params:
             raise ValueError(f"v must have shape ({self.net.n_params},) or (K, {self.net.n_params}), "
                              f"got {np.shape(v)}")
-        if not np.all(np.isfinite(V)):
-            raise ValueError("v contains non-finite values")
         out = self._rop(theta, V)
         return out[0] if single else out
 
@@ -332,17 +456,14 @@ class SquaredLoss:
         This is the paper's dh_{.,l}(n(l; x)) / dn(l, k; x) (000, eq. (1)-(2));
         ``g[L]`` is all ones. ``g[0]`` is ``None``.
         """
-        theta = self.net.check_params(theta)
-        fw = self.net.forward(theta, self.X)
-        W, _ = self.net.unflatten(theta)
+        fw, W = self._pass(theta)
         return self._deltas(fw, W, np.ones(self.n_samples))
 
     def jacobian(self, theta) -> np.ndarray:
         """J[alpha, p] = d f(x_alpha) / d theta_p, shape (N, P)."""
-        theta = self.net.check_params(theta)
         net = self.net
-        fw = net.forward(theta, self.X)
-        g = self.output_deltas(theta)
+        fw, W = self._pass(theta)
+        g = self._deltas(fw, W, np.ones(self.n_samples))
         J = np.empty((self.n_samples, net.n_params))
         for l in range(1, net.depth + 1):
             J[:, net._slices[("W", l)]] = (g[l][:, :, None] * fw.act[l - 1][:, None, :]).reshape(
@@ -356,9 +477,12 @@ class SquaredLoss:
 def fd_gradient(fun, theta, h: float = 1e-6) -> np.ndarray:
     """Central finite differences of a scalar function: a cross-check only.
 
-    Error O(h^2) from truncation plus O(eps / h) from round-off.
+    Error O(h^2) from truncation plus O(eps / h) from round-off. ``fun`` maps
+    a vector like ``theta`` to a number; ``h`` is a positive finite step.
     """
-    theta = np.asarray(theta, dtype=float)
+    fun = check_callable(fun, "fun")
+    theta = as_float_array(theta, "theta", ndim=1)
+    h = check_real(h, "h", positive=True)
     g = np.empty_like(theta)
     for p in range(theta.size):
         e = np.zeros_like(theta)
@@ -370,9 +494,13 @@ def fd_gradient(fun, theta, h: float = 1e-6) -> np.ndarray:
 def fd_hessian(grad, theta, h: float = 1e-5) -> np.ndarray:
     """Central finite differences of a gradient function: a cross-check only.
 
-    Column p is (grad(theta + h e_p) - grad(theta - h e_p)) / 2h.
+    Column p is (grad(theta + h e_p) - grad(theta - h e_p)) / 2h; ``grad``
+    maps a vector like ``theta`` to one of the same length, ``h`` is a
+    positive finite step.
     """
-    theta = np.asarray(theta, dtype=float)
+    grad = check_callable(grad, "grad")
+    theta = as_float_array(theta, "theta", ndim=1)
+    h = check_real(h, "h", positive=True)
     P = theta.size
     H = np.empty((P, P))
     for p in range(P):

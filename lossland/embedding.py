@@ -33,12 +33,11 @@ the factor 2c of the chosen normalisation (c = 1 or 1/2).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from numbers import Real
 
 import numpy as np
 from scipy.linalg import subspace_angles
 
-from ._validation import check_int
+from ._validation import as_float_array, check_int, check_network, check_objective, check_real
 from .derivatives import SquaredLoss
 from .network import Network
 
@@ -67,17 +66,11 @@ __all__ = [
 
 
 def _check_lambda(lam, name="lam"):
-    if isinstance(lam, bool) or not isinstance(lam, Real):
-        raise TypeError(f"{name} must be a real number, got {lam!r}")
-    if not np.isfinite(lam):
-        raise ValueError(f"{name} must be finite, got {lam!r}")
-    return float(lam)
+    return check_real(lam, name)
 
 
 def _check_neuron(net: Network, layer, r):
-    if not isinstance(net, Network):
-        raise TypeError(f"net must be a lossland.Network, got {type(net).__name__}")
-    return net.check_hidden_neuron(layer, r)
+    return check_network(net).check_hidden_neuron(layer, r)
 
 
 def alpha_beta(lam: float) -> tuple[float, float]:
@@ -142,16 +135,9 @@ def small_to_big_indices(net: Network, layer: int) -> np.ndarray:
 
 
 # ------------------------------------------------------------- B and D
-def _check_objective(objective) -> SquaredLoss:
-    if not isinstance(objective, SquaredLoss):
-        raise TypeError("objective must be a lossland.SquaredLoss (the network with its data), "
-                        f"got {type(objective).__name__}")
-    return objective
-
-
 def _checked(objective, theta, layer, r):
     """Validate once: (objective, theta, layer, r) of every function below."""
-    objective = _check_objective(objective)
+    objective = check_objective(objective)
     layer, r = objective.net.check_hidden_neuron(layer, r)
     return objective, objective.net.check_params(theta), layer, r
 
@@ -260,11 +246,9 @@ def definiteness(M, atol: float = 0.0, rtol: float | None = None) -> Definitenes
     M itself, such as those from an inexact critical point: pass ``atol``
     for those (the notebooks print the margin either way).
     """
-    M = np.asarray(M, dtype=float)
+    M = as_float_array(M, "M")
     if M.ndim != 2 or M.shape[0] != M.shape[1] or M.shape[0] == 0:
         raise ValueError(f"M must be a non-empty square matrix, got shape {M.shape}")
-    if not np.all(np.isfinite(M)):
-        raise ValueError("M contains non-finite values")
     asym = np.abs(M - M.T).max()
     scale = np.abs(M).max()
     if asym > 1e-8 * max(scale, 1e-300):
@@ -272,11 +256,7 @@ def definiteness(M, atol: float = 0.0, rtol: float | None = None) -> Definitenes
     n = M.shape[0]
     if rtol is None:
         rtol = 100 * n * np.finfo(float).eps
-    for name, val in (("atol", atol), ("rtol", rtol)):
-        if isinstance(val, bool) or not isinstance(val, Real):
-            raise TypeError(f"{name} must be a real number, got {val!r}")
-        if not (np.isfinite(val) and val >= 0):
-            raise ValueError(f"{name} must be finite and non-negative, got {val!r}")
+    atol, rtol = check_real(atol, "atol", low=0.0), check_real(rtol, "rtol", low=0.0)
     ev = np.linalg.eigvalsh(0.5 * (M + M.T))
     tol = max(float(atol), float(rtol) * float(np.abs(ev).max()), np.finfo(float).tiny)
     pos, neg = ev > tol, ev < -tol
@@ -594,10 +574,9 @@ def hessian_kernel(objective: SquaredLoss, theta, atol: float = 0.0, rtol: float
     round-off but far below the smallest non-zero eigenvalue of the book's
     examples; the ``gap`` reports the separation.
     """
-    if not isinstance(objective, SquaredLoss):
-        raise TypeError(f"objective must be a lossland.SquaredLoss, got {type(objective).__name__}")
-    if not (isinstance(atol, Real) and atol >= 0 and isinstance(rtol, Real) and rtol >= 0):
-        raise ValueError(f"atol and rtol must be non-negative numbers, got atol={atol!r}, rtol={rtol!r}")
+    check_objective(objective)
+    atol = check_real(atol, "atol", low=0.0)
+    rtol = check_real(rtol, "rtol", low=0.0)
     H = objective.hessian(theta)
     ev, vec = np.linalg.eigh(0.5 * (H + H.T))
     tol = max(float(atol), float(rtol) * float(np.abs(ev).max()), np.finfo(float).tiny)
@@ -644,10 +623,8 @@ def check_embedded_point(objective: SquaredLoss, theta, predicted, atol: float =
     the proof of Theorem 13 of 001 predict kernel = span(predicted) at the
     local minima they construct.
     """
-    if not isinstance(objective, SquaredLoss):
-        raise TypeError(f"objective must be a lossland.SquaredLoss, got {type(objective).__name__}")
-    theta = objective.net.check_params(theta)
-    P = np.asarray(predicted, dtype=float)
+    theta = check_objective(objective).net.check_params(theta)
+    P = as_float_array(predicted, "predicted")
     if P.ndim != 2 or P.shape[1] != objective.net.n_params:
         raise ValueError(f"predicted must have shape (k, {objective.net.n_params}), got {P.shape}")
     rank = int(np.linalg.matrix_rank(P)) if P.shape[0] else 0

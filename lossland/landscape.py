@@ -245,8 +245,7 @@ def loss_roundoff_bound(objective: SquaredLoss, theta) -> float:
     (gamma_{3N}) and of sigma^{-1} (Lemma 4 / 18). With e the bound on the
     outputs and r the residuals, |dL| <= c (2 |r|.e + e.e + (N + 2) u r.r).
     """
-    if not isinstance(objective, SquaredLoss):
-        raise TypeError(f"objective must be a lossland.SquaredLoss, got {type(objective).__name__}")
+    check_objective(objective)
     net = objective.net
     theta = net.check_params(theta)
     fw = net.forward(theta, objective.X)

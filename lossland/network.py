@@ -26,7 +26,7 @@ from numbers import Integral
 
 import numpy as np
 
-from ._validation import as_float_array
+from ._validation import as_float_array, check_bool, check_real, check_rng
 from .activations import Activation, get_activation
 
 __all__ = ["Network", "Forward"]
@@ -46,8 +46,6 @@ class Forward:
     act: list
     output: np.ndarray
 
-
-_as_float_array = as_float_array
 
 
 class Network:
@@ -78,8 +76,7 @@ class Network:
             raise ValueError(f"widths needs an input and an output width, got {tuple(ws)}")
         if ws[-1] != 1:
             raise ValueError(f"widths: the output width n_L must be 1 (regression network), got {ws[-1]}")
-        if not isinstance(biases, bool):
-            raise TypeError(f"biases must be True or False, got {biases!r}")
+        biases = check_bool(biases, "biases")
         self.widths: tuple[int, ...] = tuple(ws)
         self.activation: Activation = get_activation(activation, **activation_params)
         self.biases: bool = biases
@@ -194,14 +191,14 @@ class Network:
     # ------------------------------------------------------------ conversion
     def check_params(self, theta, name: str = "theta") -> np.ndarray:
         """Validate a flat parameter vector and return it as a float array."""
-        arr = _as_float_array(theta, name, ndim=1)
+        arr = as_float_array(theta, name, ndim=1)
         if arr.shape[0] != self.n_params:
             raise ValueError(f"{name} must have length {self.n_params} for {self}, got {arr.shape[0]}")
         return arr
 
     def check_inputs(self, X, name: str = "X") -> np.ndarray:
         """Validate inputs of shape ``(N, n_0)`` (a 1-d array is one feature per sample when n_0 = 1)."""
-        arr = _as_float_array(X, name)
+        arr = as_float_array(X, name)
         if arr.ndim == 1 and self.widths[0] == 1:
             arr = arr[:, None]
         if arr.ndim != 2 or arr.shape[1] != self.widths[0]:
@@ -212,7 +209,7 @@ class Network:
 
     def check_targets(self, y, n_samples: int, name: str = "y") -> np.ndarray:
         """Validate targets of shape ``(N,)`` (or ``(N, 1)``)."""
-        arr = _as_float_array(y, name)
+        arr = as_float_array(y, name)
         if arr.ndim == 2 and arr.shape[1] == 1:
             arr = arr[:, 0]
         if arr.shape != (n_samples,):
@@ -245,12 +242,12 @@ class Network:
         theta = np.empty(self.n_params)
         for l in range(1, self.depth + 1):
             shape = (self.widths[l], self.widths[l - 1])
-            Wl = _as_float_array(W[l], f"W[{l}]")
+            Wl = as_float_array(W[l], f"W[{l}]")
             if Wl.shape != shape:
                 raise ValueError(f"W[{l}] must have shape {shape}, got {Wl.shape}")
             theta[self._slices[("W", l)]] = Wl.ravel()
             if self.biases:
-                bl = _as_float_array(b[l], f"b[{l}]").reshape(-1)
+                bl = as_float_array(b[l], f"b[{l}]").reshape(-1)
                 if bl.shape != (self.widths[l],):
                     raise ValueError(f"b[{l}] must have shape ({self.widths[l]},), got {bl.shape}")
                 theta[self._slices[("b", l)]] = bl
@@ -262,6 +259,9 @@ class Network:
             if missing:
                 raise ValueError(f"{name} is missing layers {missing}")
             return value
+        if isinstance(value, (str, bytes)) or not hasattr(value, "__iter__"):
+            raise TypeError(f"{name} must be a dict or a sequence of {self.depth} arrays (layers 1..L), "
+                            f"got {type(value).__name__}")
         value = list(value)
         if len(value) != self.depth:
             raise ValueError(f"{name} must have {self.depth} layers, got {len(value)}")
@@ -270,13 +270,10 @@ class Network:
     def init_params(self, rng, scale: float = 1.0) -> np.ndarray:
         """Random parameters, i.i.d. normal with standard deviation ``scale``.
 
-        ``rng`` is a :class:`numpy.random.Generator` (or an int seed).
+        ``rng`` is a :class:`numpy.random.Generator` or a non-negative integer seed.
         """
-        if isinstance(scale, bool) or not isinstance(scale, (int, float, np.floating, np.integer)):
-            raise TypeError(f"scale must be a real number, got {scale!r}")
-        if not (np.isfinite(scale) and scale >= 0):
-            raise ValueError(f"scale must be finite and non-negative, got {scale!r}")
-        rng = np.random.default_rng(rng)
+        scale = check_real(scale, "scale", low=0.0)
+        rng = check_rng(rng)
         return scale * rng.standard_normal(self.n_params)
 
     # -------------------------------------------------------------- forward

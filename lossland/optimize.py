@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import optimize as _sopt
 
+from ._validation import check_bool, check_choice, check_int, check_objective, check_real
 from .derivatives import SquaredLoss
 
 __all__ = ["CriticalPoint", "find_critical_point", "newton_polish", "hessian_report"]
@@ -54,14 +55,9 @@ def _symmetric(H):
     return 0.5 * (H + H.T)
 
 
-def _check_objective(objective):
-    if not isinstance(objective, SquaredLoss):
-        raise TypeError(f"objective must be a lossland.SquaredLoss, got {type(objective).__name__}")
-
-
 def hessian_report(objective: SquaredLoss, theta) -> np.ndarray:
     """Ascending eigenvalues of the symmetrised exact Hessian at ``theta``."""
-    _check_objective(objective)
+    check_objective(objective)
     H = objective.hessian(theta)
     return np.linalg.eigvalsh(_symmetric(H))
 
@@ -71,12 +67,15 @@ def newton_polish(objective: SquaredLoss, theta, gtol: float = 1e-10, max_steps:
     """Least-squares Newton steps theta <- theta - H^+ grad until ||grad|| <= gtol.
 
     Each step is accepted only if it does not increase ||grad|| by more than a
-    factor 10 (guarding against a jump to a far-away critical point). Returns
+    factor 10 (guarding against a jump to a far-away critical point). At most
+    ``max_steps`` (>= 0) steps; ``rcond`` (>= 0) is the cut-off of
+    :func:`numpy.linalg.lstsq` for small singular values of H. Returns
     ``(theta, grad_norm, steps)``.
     """
-    _check_objective(objective)
-    if isinstance(gtol, bool) or not isinstance(gtol, (int, float)) or not (np.isfinite(gtol) and gtol > 0):
-        raise ValueError(f"gtol must be a positive finite number, got {gtol!r}")
+    check_objective(objective)
+    gtol = check_real(gtol, "gtol", positive=True)
+    max_steps = check_int(max_steps, "max_steps", 0)
+    rcond = check_real(rcond, "rcond", low=0.0)
     theta = objective.net.check_params(theta).copy()
     g = objective.gradient(theta)
     gn = float(np.linalg.norm(g))
@@ -115,15 +114,21 @@ def find_critical_point(objective: SquaredLoss, theta0, *, method: str = "trust-
         skips straight to Newton polishing (for points already near a
         critical point, such as the image of gamma_lambda).
     gtol : float
-        Target gradient norm (1e-10 is the book's standard; see DESIGN.md).
+        Target gradient norm, positive. The default 1e-10 is the book's
+        standard gradient norm for a polished critical point (the reference
+        code of paper 001 stops near 1e-5).
+    maxiter : int
+        At most this many (>= 1) iterations of the scipy method.
+    polish : bool
+        Whether to follow with :func:`newton_polish`.
     """
-    _check_objective(objective)
+    check_objective(objective)
     theta0 = objective.net.check_params(theta0, "theta0")
-    methods = {"trust-exact", "BFGS", "L-BFGS-B", "Newton-CG", "trust-ncg", "none"}
-    if method not in methods:
-        raise ValueError(f"method must be one of {sorted(methods)}, got {method!r}")
-    if isinstance(gtol, bool) or not (isinstance(gtol, (int, float)) and np.isfinite(gtol) and gtol > 0):
-        raise ValueError(f"gtol must be a positive number, got {gtol!r}")
+    methods = ["BFGS", "L-BFGS-B", "Newton-CG", "none", "trust-exact", "trust-ncg"]
+    method = check_choice(method, "method", methods)
+    gtol = check_real(gtol, "gtol", positive=True)
+    maxiter = check_int(maxiter, "maxiter", 1)
+    polish = check_bool(polish, "polish")
     iterations, message = 0, "no minimisation"
     theta = theta0
     if method != "none":

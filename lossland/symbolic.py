@@ -15,10 +15,46 @@ import sympy as sp
 from .activations import Activation
 from .network import Network
 
-__all__ = ["SymbolicNetwork", "symbolic_network", "generic_sigma"]
+__all__ = ["SymbolicNetwork", "symbolic_network", "generic_sigma", "generic_derivative", "symbol_matrix"]
 
 generic_sigma = sp.Function("sigma")
 """An undefined activation function sigma (sympy), for activation-free identities."""
+
+_XI = sp.Symbol("xi", real=True)
+
+
+def generic_derivative(z, order: int = 1) -> sp.Expr:
+    """sigma^(order)(z) of the generic activation :data:`generic_sigma`, as an unevaluated derivative.
+
+    ``order`` 1 gives sigma'(z) and 2 sigma''(z), the factors of D and B in
+    eq. (2) and (1) of 000 (Lemma 1) / Lemma 12 of 001; ``order = 0`` is sigma(z).
+    """
+    if isinstance(order, bool) or not isinstance(order, int) or order < 0:
+        raise ValueError(f"order must be a non-negative integer, got {order!r}")
+    z = sp.sympify(z)
+    if order == 0:
+        return generic_sigma(z)
+    return sp.Derivative(generic_sigma(_XI), (_XI, order)).subs(_XI, z)
+
+
+def symbol_matrix(name: str, m: int, n: int, symmetric: bool = False) -> sp.Matrix:
+    """A generic m x n matrix of real symbols ``{name}{i}{j}``; ``symmetric`` uses one symbol for (i, j) and (j, i).
+
+    For identities that must hold for every matrix (e.g. the block
+    identities of 000 Lemma 8 / 001 Lemma A.1).
+    """
+    if not isinstance(name, str) or not name:
+        raise TypeError(f"name must be a non-empty str, got {name!r}")
+    for v, nm in ((m, "m"), (n, "n")):
+        if isinstance(v, bool) or not isinstance(v, int) or v < 0:
+            raise ValueError(f"{nm} must be a non-negative integer, got {v!r}")
+    if symmetric and m != n:
+        raise ValueError(f"a symmetric matrix must be square, got {m} x {n}")
+
+    def entry(i, j):
+        i, j = (min(i, j), max(i, j)) if symmetric else (i, j)
+        return sp.Symbol(f"{name}{i}{j}", real=True)
+    return sp.Matrix(m, n, entry)
 
 
 @dataclass

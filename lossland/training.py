@@ -27,10 +27,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from itertools import combinations
 from math import comb
-from numbers import Integral, Real
 
 import numpy as np
 
+from ._validation import as_float_array, check_int, check_objective, check_real, check_rng
 from .derivatives import SquaredLoss
 
 __all__ = ["Trajectory", "batch_value_and_gradient", "gd", "sgd", "minibatch_step_bound"]
@@ -68,23 +68,13 @@ class Trajectory:
 
 
 # ----------------------------------------------------------------- checks
-def _check_objective(objective):
-    if not isinstance(objective, SquaredLoss):
-        raise TypeError(f"objective must be a lossland.SquaredLoss, got {type(objective).__name__}")
-
-
 def _check_thetas(objective, thetas, name):
-    try:
-        T = np.asarray(thetas, dtype=float)
-    except (TypeError, ValueError) as exc:
-        raise TypeError(f"{name} must be an array of real numbers ({exc})") from None
+    T = as_float_array(thetas, name)
     P = objective.net.n_params
     if T.ndim not in (1, 2) or T.shape[-1] != P:
         raise ValueError(f"{name} must have shape ({P},) or (K, {P}), got {T.shape}")
     if T.ndim == 2 and T.shape[0] < 1:
         raise ValueError(f"{name} must contain at least one start")
-    if not np.all(np.isfinite(T)):
-        raise ValueError(f"{name} contains non-finite values")
     return T
 
 
@@ -93,33 +83,13 @@ def _check_lr(lr, n_runs):
     if np.ndim(lr) == 0:
         if isinstance(lr, np.ndarray):
             lr = lr.item()
-        return _check_positive_real(lr, "lr")
-    try:
-        arr = np.asarray(lr, dtype=float)
-    except (TypeError, ValueError) as exc:
-        raise TypeError(f"lr must be a positive number or an array of them ({exc})") from None
+        return check_real(lr, "lr", positive=True)
+    arr = as_float_array(lr, "lr")
     if arr.shape != (n_runs,):
         raise ValueError(f"lr must be a number or have one entry per run, shape ({n_runs},), got {arr.shape}")
-    if not (np.all(np.isfinite(arr)) and np.all(arr > 0)):
+    if not np.all(arr > 0):
         raise ValueError("lr must contain positive finite numbers")
     return arr
-
-
-def _check_positive_real(value, name):
-    if isinstance(value, bool) or not isinstance(value, Real):
-        raise TypeError(f"{name} must be a positive real number, got {value!r}")
-    if not (np.isfinite(value) and value > 0):
-        raise ValueError(f"{name} must be a positive finite number, got {value!r}")
-    return float(value)
-
-
-def _check_int(value, name, low, high=None):
-    if isinstance(value, bool) or not isinstance(value, Integral):
-        raise TypeError(f"{name} must be an integer, got {value!r}")
-    if value < low or (high is not None and value > high):
-        rng = f">= {low}" if high is None else f"in {low}..{high}"
-        raise ValueError(f"{name} must be {rng}, got {value!r}")
-    return int(value)
 
 
 # ------------------------------------------------------- batched gradient
@@ -147,21 +117,18 @@ def batch_value_and_gradient(objective: SquaredLoss, thetas, weights=None):
     full : (K,) the unweighted losses L(theta_k) (free: all samples are
         evaluated anyway)
     """
-    _check_objective(objective)
+    check_objective(objective)
     T = _check_thetas(objective, thetas, "thetas")
     if T.ndim == 1:
         T = T[None, :]
     K, N = T.shape[0], objective.n_samples
     if weights is not None:
-        try:
-            w = np.asarray(weights, dtype=float)
-        except (TypeError, ValueError) as exc:
-            raise TypeError(f"weights must be an array of real numbers ({exc})") from None
+        w = as_float_array(weights, "weights")
         if w.shape == (N,):
             w = np.broadcast_to(w, (K, N))
         if w.shape != (K, N):
             raise ValueError(f"weights must have shape ({N},) or ({K}, {N}), got {np.shape(weights)}")
-        if not np.all(np.isfinite(w)) or np.any(w < 0):
+        if np.any(w < 0):
             raise ValueError("weights must be finite and non-negative")
     return _batch_vg(objective, T, None if weights is None else w)
 
@@ -181,14 +148,14 @@ def _batch_vg_raw(objective, T, w):
     """Forward and backward pass for K parameter vectors at once; no checks, no errstate."""
     net = objective.net
     L, K = net.depth, T.shape[0]
-    act_fn, slc = net.activation, net._slices
+    act_fn = net.activation
     Ws, acts, pres = [None], [objective.X], [None]
     a = objective.X                                       # (N, n_0), broadcast against (K, ...)
     for l in range(1, L + 1):
-        W = T[:, slc[("W", l)]].reshape(K, net.widths[l], net.widths[l - 1])
+        W = T[:, net.weight_slice(l)].reshape(K, net.widths[l], net.widths[l - 1])
         z = np.matmul(a, W.transpose(0, 2, 1))
         if net.biases:
-            z += T[:, slc[("b", l)]][:, None, :]
+            z += T[:, net.bias_slice(l)][:, None, :]
         Ws.append(W)
         pres.append(z)
         a = act_fn.f(z) if l < L else z
@@ -201,9 +168,9 @@ def _batch_vg_raw(objective, T, w):
     delta = (2.0 * objective.c * wr)[:, :, None]          # dL/dn(L), (K, N, 1)
     for l in range(L, 0, -1):
         gW = np.matmul(delta.transpose(0, 2, 1), acts[l - 1])
-        grads[:, slc[("W", l)]] = gW.reshape(K, -1)
+        grads[:, net.weight_slice(l)] = gW.reshape(K, -1)
         if net.biases:
-            grads[:, slc[("b", l)]] = delta.sum(axis=1)
+            grads[:, net.bias_slice(l)] = delta.sum(axis=1)
         if l > 1:
             delta = np.matmul(delta, Ws[l]) * act_fn.d1(pres[l - 1])
     return values, grads, full
@@ -258,9 +225,9 @@ def gd(objective: SquaredLoss, theta0, lr, steps: int, record_every: int = 1) ->
     every step and theta_t every ``record_every`` steps. Raises
     ``ValueError`` if a run overflows.
     """
-    _check_objective(objective)
-    steps = _check_int(steps, "steps", 0)
-    record_every = _check_int(record_every, "record_every", 1)
+    check_objective(objective)
+    steps = check_int(steps, "steps", 0)
+    record_every = check_int(record_every, "record_every", 1)
     return _run(objective, theta0, lr, steps, record_every, None, None)
 
 
@@ -278,15 +245,11 @@ def sgd(objective: SquaredLoss, theta0, lr, steps: int, batch_size: int, rng,
     refused: runs must be reproducible).
     ``losses`` records the full-batch loss L(theta_t).
     """
-    _check_objective(objective)
-    steps = _check_int(steps, "steps", 0)
-    batch_size = _check_int(batch_size, "batch_size", 1, objective.n_samples)
-    record_every = _check_int(record_every, "record_every", 1)
-    if rng is None or isinstance(rng, bool) or not isinstance(rng, (np.random.Generator, Integral)):
-        raise TypeError(f"rng must be a numpy.random.Generator or an integer seed, got {rng!r}")
-    if isinstance(rng, Integral) and rng < 0:
-        raise ValueError(f"rng must be a non-negative seed, got {rng!r}")
-    rng = np.random.default_rng(rng)
+    check_objective(objective)
+    steps = check_int(steps, "steps", 0)
+    batch_size = check_int(batch_size, "batch_size", 1, objective.n_samples)
+    record_every = check_int(record_every, "record_every", 1)
+    rng = check_rng(rng)
     return _run(objective, theta0, lr, steps, record_every, batch_size, rng)
 
 
@@ -300,11 +263,11 @@ def minibatch_step_bound(objective: SquaredLoss, theta, batch_size: int, max_bat
     ``ValueError`` if there are more than ``max_batches`` of them. Returns
     ``inf`` if no batch Hessian has a positive eigenvalue.
     """
-    _check_objective(objective)
+    check_objective(objective)
     theta = objective.net.check_params(theta)
     N = objective.n_samples
-    B = _check_int(batch_size, "batch_size", 1, N)
-    max_batches = _check_int(max_batches, "max_batches", 1)
+    B = check_int(batch_size, "batch_size", 1, N)
+    max_batches = check_int(max_batches, "max_batches", 1)
     if comb(N, B) > max_batches:
         raise ValueError(f"batch_size={B}: C({N}, {B}) = {comb(N, B)} mini-batches exceed max_batches={max_batches}")
     top = -np.inf

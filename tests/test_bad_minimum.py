@@ -1,16 +1,21 @@
-"""The constructions of paper 004 (lossland.bad_minima.bad_minimum): Propositions 1, 2, 4 and Lemma 2."""
+"""The constructions of paper 004 (lossland.bad_minima): Propositions 1, 2, 4, Lemma 2, Theorems 3 and 4."""
 import numpy as np
 import pytest
 import sympy as sp
 
 from lossland import Network, SquaredLoss, get_activation
-from lossland.bad_minima.bad_minimum import (B2_NAMES, B3_GRADIENT, B3_HESSIAN, B3_NAMES, B3_POSITIVE, b2_matrix,
-                                  b3_matrix, better_point, effective_linear_map, fold_radius,
-                                  follow_minimum, high_precision_gradient, partially_linear_activation,
-                                  perturbation_directions, profile_loss, proposition1_point,
-                                  proposition2_construction, proposition4_construction,
-                                  residual_direction_crossing, residual_scaling_interval,
-                                  sign_constrained_vectors)
+from lossland.bad_minima.function_sets import function_set
+from lossland.bad_minima.independence import reduction_set
+from lossland.bad_minima.partially_linear import partially_linear_activation
+from lossland.bad_minima.perturbation import (fold_radius, follow_minimum, perturbation_directions,
+                                              residual_direction_crossing, residual_scaling_interval)
+from lossland.bad_minima.proposition1 import effective_linear_map, proposition1_point
+from lossland.bad_minima.proposition2 import (B2_NAMES, b2_matrix, better_point, high_precision_gradient,
+                                              profile_loss, proposition2_construction, sign_constrained_vectors)
+from lossland.bad_minima.proposition4 import b3_matrix, proposition4_construction
+from lossland.bad_minima.splitting import (activation_derivative, high_precision_loss_change, monotone_descent,
+                                           split_expansion)
+from lossland.embedding import B_matrix, embed_neuron
 from lossland.derivatives import fd_gradient
 
 G3 = [("tanh", {}), ("sigmoid", {}), ("silu", {}), ("softplus", {}), ("gelu", {}),
@@ -68,6 +73,12 @@ def prop1_data():
     x = np.linspace(-3, 3, 13)
     y = np.tanh(2 * x) + 0.1 * np.cos(3 * x)
     return x, y
+
+
+B3_NAMES = function_set("B3_nested").names
+B3_POSITIVE = function_set("B3_positive").names
+B3_GRADIENT = function_set("B3_gradient").names
+B3_ORTHOGONAL_16 = function_set("B3_expansion_orthogonal").names
 
 
 @pytest.mark.parametrize("hidden", [1, 3])
@@ -263,7 +274,7 @@ def test_proposition2_rejects_bad_input():
 def test_profile_loss_matches_the_loss():
     cons = proposition2_construction("swish", xs(10), c=3.0)
     w1, b1 = np.array([0.3, -2.0, 1.0]), np.array([1.0, 0.5, 0.0])
-    P, w2, b2 = profile_loss(cons.activation, cons.X, cons.y, w1, b1)
+    P, w2, b2 = profile_loss(cons.objective, w1, b1)
     obj = cons.objective
     for k in range(3):
         th = np.array([w1[k], b1[k], w2[k], b2[k]])
@@ -334,15 +345,15 @@ def test_lemma5_perturbation_bound():
 # ---------------------------------------------------------- Proposition 4
 def test_b3_set():
     assert len(B3_NAMES) == 34 and len(set(B3_NAMES)) == 34
-    assert set(B3_POSITIVE) <= set(B3_NAMES) and set(B3_HESSIAN) <= set(B3_NAMES)
-    assert set(B3_GRADIENT) <= set(B3_HESSIAN) and not set(B3_HESSIAN) & set(B3_POSITIVE)
+    assert set(B3_POSITIVE) <= set(B3_NAMES) and set(B3_ORTHOGONAL_16) <= set(B3_NAMES)
+    assert set(B3_GRADIENT) <= set(B3_ORTHOGONAL_16) and not set(B3_ORTHOGONAL_16) & set(B3_POSITIVE)
     x = xs(6)
     act = get_activation("sigmoid")
     M = b3_matrix(act, x, ("s''(s) s' s'' x^3", "s'(s) s''"))
     assert np.allclose(M[:, 0], act.d2(act(x)) * act.d1(x) * act.d2(x) * x**3)
     assert np.allclose(M[:, 1], act.d1(act(x)) * act.d2(x))
-    with pytest.raises(ValueError):
-        b3_matrix(act, x, ("s(s) x",))
+    with pytest.raises(ValueError, match="token"):
+        b3_matrix(act, x, ("s(t) x",))
 
 
 def test_tanh_breaks_lemma3():
@@ -360,7 +371,7 @@ def test_tanh_breaks_lemma3():
 @pytest.mark.parametrize("name, params", [("gelu", {}), ("silu", {}), ("mish", {}), ("swish", {"beta": 2.0})])
 def test_proposition4_with_the_hessian_set(name, params):
     act = get_activation(name, **params)
-    cons = proposition4_construction(act, xs(24), c=1.0, w3=1.2, orthogonal=B3_HESSIAN)
+    cons = proposition4_construction(act, xs(24), c=1.0, w3=1.2, orthogonal=B3_ORTHOGONAL_16)
     obj = cons.objective
     g = obj.gradient(cons.theta)
     assert np.linalg.norm(g) < 1e-12 * np.linalg.norm(cons.delta_y) * 10
@@ -398,10 +409,8 @@ def test_proposition4_paper_set_is_numerically_degenerate_for_sigmoid():
 
 
 # ------------------------------------- Proposition 4 in high precision (G8)
-from lossland.bad_minima.bad_minimum import (B3_EMBEDDING_ORTHOGONAL, B3_EMBEDDING_POSITIVE, activation_derivative,  # noqa: E402
-                                  b3_matrix_mp, high_precision_loss_change, monotone_descent, reduction_set,
-                                  split_expansion)
-from lossland.embedding import B_matrix, embed_neuron  # noqa: E402
+B3_EMBEDDING_ORTHOGONAL = function_set("B3_embedding_orthogonal").names
+B3_EMBEDDING_POSITIVE = function_set("B3_embedding_positive").names
 
 
 @pytest.fixture(scope="module")
@@ -409,16 +418,13 @@ def gelu40():
     return proposition4_construction("gelu", xs(40), c=1.0, w3=1.0, dps=50)
 
 
-def test_b3_matrix_mp_matches_float():
+def test_b3_matrix_accepts_sets_and_names():
     act = get_activation("mish")
     x = xs(7)
     M = b3_matrix(act, x)
-    Mp = np.array([[float(v) for v in row] for row in b3_matrix_mp(act, x, dps=30)])
-    assert np.allclose(Mp, M, rtol=1e-12, atol=1e-14)
-    with pytest.raises(ValueError):
-        b3_matrix_mp(act, x, ("s(s) x",))
-    with pytest.raises(ValueError):
-        b3_matrix_mp(act, x, dps=5)
+    assert M.shape == (7, 34)
+    assert np.array_equal(b3_matrix(act, x, "B3_positive"), b3_matrix(act, x, B3_POSITIVE))
+    assert np.array_equal(b3_matrix(act, x, B3_POSITIVE), M[:, [B3_NAMES.index(n) for n in B3_POSITIVE]])
 
 
 def test_reduction_set_finds_exact_relations():
@@ -459,7 +465,7 @@ def test_proposition4_impossible_for_tanh_and_softplus(name):
 
 def test_proposition4_dependent_positive_projections_tanh():
     # for tanh s''(s) and s''(s) s^2 have equal projections once s''(s) s' is orthogonal: still feasible
-    o = tuple(n for n in B3_HESSIAN if n != "s''(s) s^2")
+    o = tuple(n for n in B3_ORTHOGONAL_16 if n != "s''(s) s^2")
     cons = proposition4_construction("tanh", xs(40), orthogonal=o, positive=B3_POSITIVE + ("s''(s) s^2",), dps=40)
     assert all(v > 0 for v in cons.high_precision["positive"].values())
     assert np.linalg.eigvalsh(cons.objective.hessian(cons.theta))[0] > 0
@@ -511,13 +517,14 @@ def test_split_expansion_is_the_taylor_series():
     y = rng.standard_normal(6)
     theta = net.init_params(rng)
     lam, u = 0.3, np.array([0.7, -0.4, 0.2])
-    se = split_expansion(net, theta, x, y, 0, lam, u)
+    se = split_expansion(SquaredLoss(net, x, y), theta, 0, lam, u)
     big, tb = embed_neuron(net, theta, 2, 0, lam)
     assert se.coefficients[1] == 0.0 and se.m[1] == 0.0
     # c2 = m2 u^T B u with B of 000 (residual f - y)
     assert np.isclose(se.coefficients[2], se.m[2] * u @ B_matrix(SquaredLoss(net, x, y), theta, 2, 0) @ u, rtol=1e-12)
     ts = np.array([0.02, 0.01])
-    exact = high_precision_loss_change(big, x, y, tb, tb[None, :] + ts[:, None] * se.direction[None, :], dps=30)
+    exact = high_precision_loss_change(SquaredLoss(big, x, y), tb, tb[None, :] + ts[:, None] * se.direction[None, :],
+                                       dps=30)
     err = np.abs(exact - np.polyval(se.coefficients[::-1], ts))
     assert 20 < err[0] / err[1] < 45                       # O(t^5): ratio 2^5
     assert np.all(err < 1e-2 * np.abs(exact))
@@ -526,19 +533,20 @@ def test_split_expansion_is_the_taylor_series():
 def test_split_expansion_cubic_drop_and_bad_input():
     net = Network((1, 1, 1), "tanh")
     x, y = xs(5), np.linspace(-1, 1, 5)
-    se = split_expansion(net, np.array([1.0, 0.0, 1.0, 0.0]), x, y, 0, 0.3, [1.0, 0.0])
+    obj = SquaredLoss(net, x, y)
+    se = split_expansion(obj, np.array([1.0, 0.0, 1.0, 0.0]), 0, 0.3, [1.0, 0.0])
     se.coefficients = np.array([0, 0, 0, -1e-3, 1.0])
     t, d = se.cubic_drop()
     assert t > 0 and d < 0 and np.isclose(d, -27 * 1e-12 / 256)
     se.coefficients = np.array([0, 0, 0, -1e-3, -1.0])
     with pytest.raises(ValueError):
         se.cubic_drop()
-    with pytest.raises(ValueError):
-        split_expansion(net, np.zeros(4), x, y, 3, 0.3, [1.0, 0.0])
-    with pytest.raises(ValueError):
-        split_expansion(net, np.zeros(4), x, y, 0, 0.3, [1.0])
-    with pytest.raises(TypeError):
-        split_expansion("net", np.zeros(4), x, y, 0, 0.3, [1.0, 0.0])
+    with pytest.raises(ValueError, match="r=3"):
+        split_expansion(obj, np.zeros(4), 3, 0.3, [1.0, 0.0])
+    with pytest.raises(ValueError, match="u must have 2 entries"):
+        split_expansion(obj, np.zeros(4), 0, 0.3, [1.0])
+    with pytest.raises(TypeError, match="objective must be a lossland.SquaredLoss"):
+        split_expansion(net, np.zeros(4), 0, 0.3, [1.0, 0.0])
 
 
 def test_high_precision_loss_change_matches_float():
@@ -549,9 +557,13 @@ def test_high_precision_loss_change_matches_float():
     T = th + 0.1 * rng.standard_normal((3, net.n_params))
     obj = SquaredLoss(net, x, y)
     ref = np.array([obj.value(t) - obj.value(th) for t in T])
-    assert np.allclose(high_precision_loss_change(net, x, y, th, T, dps=30), ref, rtol=1e-10, atol=1e-14)
-    with pytest.raises(ValueError):
-        high_precision_loss_change(net, x, y, th, T[:, :-1])
+    assert np.allclose(high_precision_loss_change(obj, th, T, dps=30), ref, rtol=1e-10, atol=1e-14)
+    half = SquaredLoss(net, x, y, "half")                      # the objective's normalisation is used
+    assert np.allclose(high_precision_loss_change(half, th, T, dps=30), 0.5 * ref, rtol=1e-10, atol=1e-14)
+    with pytest.raises(ValueError, match="thetas"):
+        high_precision_loss_change(obj, th, T[:, :-1])
+    with pytest.raises(TypeError, match="objective"):
+        high_precision_loss_change(net, th, T)
 
 
 # ------------------------------------------------- monotone descent (G6)

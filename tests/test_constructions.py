@@ -62,7 +62,7 @@ def test_search_is_deterministic_and_reports_the_seed(base):
     assert np.array_equal(again.theta, base.theta)
     # a start list without the accepted seed either finds another start or raises
     with pytest.raises(ValueError, match="no seed"):
-        fukumizu_amari_base_case(base.X, base.y, seeds=[base.seed], require_B="negative" if base.B_sign > 0
+        fukumizu_amari_base_case(base.objective, seeds=[base.seed], require_B="negative" if base.B_sign > 0
                                  else "positive")
 
 
@@ -151,13 +151,15 @@ def test_bad_input(base):
     with pytest.raises(ValueError, match="weight_scale"):
         fa_teacher_data(weight_scale=-1.0)
     with pytest.raises(ValueError, match="require_B"):
-        fukumizu_amari_base_case(base.X, base.y, require_B="psd")
+        fukumizu_amari_base_case(base.objective, require_B="psd")
     with pytest.raises(ValueError, match="seeds"):
-        fukumizu_amari_base_case(base.X, base.y, seeds=[])
+        fukumizu_amari_base_case(base.objective, seeds=[])
     with pytest.raises(ValueError, match="seeds"):
-        fukumizu_amari_base_case(base.X, base.y, seeds=[-1])
-    with pytest.raises(ValueError, match="y"):
-        fukumizu_amari_base_case(base.X, base.y[:-1])
+        fukumizu_amari_base_case(base.objective, seeds=[-1])
+    with pytest.raises(TypeError, match="objective"):
+        fukumizu_amari_base_case(base.net)
+    with pytest.raises(ValueError, match="1-1-1"):
+        fukumizu_amari_base_case(SquaredLoss(Network((1, 2, 1)), base.X, base.y))
     with pytest.raises(TypeError, match="base"):
         wide_embedding("not a base case", 0.5, 1)
     with pytest.raises(ValueError, match="times"):
@@ -185,3 +187,14 @@ def test_bad_input(base):
         copy_weights(None, [0.5])
     assert isinstance(base, BaseCase)
     assert Network((1, 1, 1), "sigmoid", biases=False) == base.net
+
+
+def test_base_case_keeps_the_objective_and_its_normalisation():
+    half = fukumizu_amari_example(normalization="half")
+    full = fukumizu_amari_example()
+    assert half.normalization == "half" and half.objective.c == 0.5
+    assert np.array_equal(half.X, full.X) and np.array_equal(half.y, full.y)
+    # the minimiser does not depend on the factor c; the loss and B scale with it
+    assert np.allclose(half.theta, full.theta, atol=1e-8)
+    assert np.isclose(half.loss, full.loss / 2, rtol=1e-10)
+    assert half.net is half.objective.net and half.net.widths == (1, 1, 1)

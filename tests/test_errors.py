@@ -1,6 +1,17 @@
-"""Bad input raises ValueError / TypeError whose message names the argument (DESIGN.md)."""
+"""Bad input raises ValueError / TypeError whose message names the argument.
+
+The rule of the package: a value of the wrong kind (a string, bool, complex
+number or object where a number, integer or array is expected) raises
+``TypeError``; a value of the right kind but wrong (NaN, out of range, wrong
+shape) raises ``ValueError``; either way the message names the argument.
+Numpy scalars are accepted wherever Python numbers are.
+"""
+import warnings
+
 import numpy as np
 import pytest
+
+from lossland import _validation as vd
 
 from lossland import Network, SquaredLoss, get_activation
 from lossland import datasets as ds
@@ -8,6 +19,8 @@ from lossland import derivatives as dv
 from lossland import embedding as em
 from lossland import landscape as ls
 from lossland import optimize as opt
+from lossland import training as tr
+from lossland.nonattracting import constructions as cons
 
 NET = Network((2, 3, 2, 1), "tanh")
 NET_NB = Network((1, 2, 1), "tanh", biases=False)
@@ -144,7 +157,7 @@ CASES = [
     ("method", lambda: opt.find_critical_point(OBJ, THETA, method="sgd"), ValueError, "method"),
     ("gtol zero", lambda: opt.find_critical_point(OBJ, THETA, gtol=0.0), ValueError, "gtol"),
     ("gtol NaN", lambda: opt.find_critical_point(OBJ, THETA, gtol=float("nan")), ValueError, "gtol"),
-    ("gtol string", lambda: opt.find_critical_point(OBJ, THETA, gtol="1e-9"), ValueError, "gtol"),
+    ("gtol string", lambda: opt.find_critical_point(OBJ, THETA, gtol="1e-9"), TypeError, "gtol"),
     ("theta0", lambda: opt.find_critical_point(OBJ, THETA[:-1]), ValueError, "theta0"),
     ("polish objective", lambda: opt.newton_polish("obj", THETA), TypeError, "objective"),
     ("polish theta", lambda: opt.newton_polish(OBJ, THETA[:-1]), ValueError, "theta"),
@@ -237,3 +250,171 @@ def test_loss_derivative_overflow_raises(method):
 def test_scalar_arguments_are_validated(call, exc, match):
     with pytest.raises(exc, match=match):
         call()
+
+
+# ----------------------------------------------------------------------------
+# Holes closed with the shared checks of lossland._validation: each used to be
+# accepted silently, truncated, or rejected with a message that did not name
+# the argument (numpy's or Python's own).
+# ----------------------------------------------------------------------------
+HOLES = [
+    # complex numbers were truncated to their real part with only a ComplexWarning
+    ("forward theta complex", lambda: NET(THETA + 0j, X), TypeError, "theta"),
+    ("forward theta complex list", lambda: NET(list(THETA[:-1]) + [1j], X), TypeError, "theta"),
+    ("forward X complex", lambda: NET(THETA, X + 1e-3j), TypeError, "X"),
+    ("loss y complex", lambda: SquaredLoss(NET, X, Y + 1j), TypeError, "y"),
+    ("gradient theta complex", lambda: OBJ.gradient(THETA.astype(complex)), TypeError, "theta"),
+    # strings of digits and bools were converted to numbers
+    ("forward theta numeric strings", lambda: NET([str(t) for t in THETA], X), TypeError, "theta"),
+    ("forward theta bools", lambda: NET(np.ones(P, dtype=bool), X), TypeError, "theta"),
+    ("forward theta None", lambda: NET(None, X), TypeError, "theta"),
+    ("forward theta object None", lambda: NET(np.array([None] * P), X), TypeError, "theta"),
+    # Network
+    ("init_params rng string", lambda: NET.init_params("seed"), TypeError, "rng"),
+    ("init_params rng negative", lambda: NET.init_params(-1), ValueError, "rng"),
+    ("init_params rng None", lambda: NET.init_params(None), TypeError, "rng"),
+    ("init_params scale string", lambda: NET.init_params(0, "1"), TypeError, "scale"),
+    ("flatten W not iterable", lambda: NET.flatten(5, B), TypeError, "W"),
+    # finite differences: h = 0 divided by zero (fd_gradient) or returned NaNs (fd_hessian)
+    ("fd_gradient h zero", lambda: dv.fd_gradient(OBJ.value, THETA, h=0), ValueError, "h must be positive"),
+    ("fd_hessian h zero", lambda: dv.fd_hessian(OBJ.gradient, THETA, h=0), ValueError, "h must be positive"),
+    ("fd_gradient h negative", lambda: dv.fd_gradient(OBJ.value, THETA, h=-1e-6), ValueError, "h must be positive"),
+    ("fd_gradient h NaN", lambda: dv.fd_gradient(OBJ.value, THETA, h=np.nan), ValueError, "h must be finite"),
+    ("fd_hessian h inf", lambda: dv.fd_hessian(OBJ.gradient, THETA, h=np.inf), ValueError, "h must be finite"),
+    ("fd_gradient h string", lambda: dv.fd_gradient(OBJ.value, THETA, h="1e-6"), TypeError, "h must be a real"),
+    ("fd_gradient fun", lambda: dv.fd_gradient("value", THETA), TypeError, "fun must be callable"),
+    ("fd_hessian grad", lambda: dv.fd_hessian(None, THETA), TypeError, "grad must be callable"),
+    ("fd_gradient theta NaN", lambda: dv.fd_gradient(OBJ.value, np.full(P, np.nan)), ValueError, "theta"),
+    ("fd_gradient theta string", lambda: dv.fd_gradient(OBJ.value, "abc"), TypeError, "theta"),
+    ("fd_hessian theta 2-d", lambda: dv.fd_hessian(OBJ.gradient, THETA[None]), ValueError, "theta must be a 1-d"),
+    # find_critical_point
+    ("maxiter negative", lambda: opt.find_critical_point(OBJ, THETA, maxiter=-5), ValueError, "maxiter"),
+    ("maxiter float", lambda: opt.find_critical_point(OBJ, THETA, maxiter=2.5), TypeError, "maxiter"),
+    ("maxiter string", lambda: opt.find_critical_point(OBJ, THETA, maxiter="10"), TypeError, "maxiter"),
+    ("maxiter bool", lambda: opt.find_critical_point(OBJ, THETA, maxiter=True), TypeError, "maxiter"),
+    ("polish string", lambda: opt.find_critical_point(OBJ, THETA, polish="no"), TypeError, "polish"),
+    ("polish int", lambda: opt.find_critical_point(OBJ, THETA, polish=0), TypeError, "polish"),
+    ("method list", lambda: opt.find_critical_point(OBJ, THETA, method=["BFGS"]), TypeError, "method"),
+    # newton_polish
+    ("max_steps negative", lambda: opt.newton_polish(OBJ, THETA, max_steps=-1), ValueError, "max_steps"),
+    ("max_steps float", lambda: opt.newton_polish(OBJ, THETA, max_steps=1.5), TypeError, "max_steps"),
+    ("rcond NaN", lambda: opt.newton_polish(OBJ, THETA, rcond=np.nan), ValueError, "rcond"),
+    ("rcond negative", lambda: opt.newton_polish(OBJ, THETA, rcond=-1.0), ValueError, "rcond"),
+    ("rcond string", lambda: opt.newton_polish(OBJ, THETA, rcond="1e-13"), TypeError, "rcond"),
+    # SquaredLoss and hvp
+    ("normalization list", lambda: SquaredLoss(NET, X, Y, ["sum"]), TypeError, "normalization"),
+    ("normalization None", lambda: SquaredLoss(NET, X, Y, None), TypeError, "normalization"),
+    ("hvp v string", lambda: OBJ.hvp(THETA, "abc"), TypeError, "v must be an array"),
+    ("hvp v complex", lambda: OBJ.hvp(THETA, np.ones(P) * 1j), TypeError, "v must be an array"),
+    ("hvp v None", lambda: OBJ.hvp(THETA, None), TypeError, "v must be an array"),
+    # definiteness
+    ("definiteness string", lambda: em.definiteness("abc"), TypeError, "M must be an array"),
+    ("definiteness complex", lambda: em.definiteness(np.eye(2) * 1j), TypeError, "M must be an array"),
+    ("definiteness atol string", lambda: em.definiteness(np.eye(2), atol="0"), TypeError, "atol"),
+    ("definiteness rtol NaN", lambda: em.definiteness(np.eye(2), rtol=np.nan), ValueError, "rtol"),
+    # training
+    ("gd theta0 complex", lambda: tr.gd(OBJ, THETA + 0j, 0.1, 2), TypeError, "theta0"),
+    ("gd lr complex", lambda: tr.gd(OBJ, THETA, 0.1j, 2), TypeError, "lr"),
+    ("gd lr strings", lambda: tr.gd(OBJ, np.tile(THETA, (2, 1)), ["a", "b"], 2), TypeError, "lr"),
+    ("batch weights string", lambda: tr.batch_value_and_gradient(OBJ, THETA[None], "abc"), TypeError, "weights"),
+    ("batch thetas bools", lambda: tr.batch_value_and_gradient(OBJ, np.ones((1, P), bool)), TypeError, "thetas"),
+    ("minibatch max_batches bool", lambda: tr.minibatch_step_bound(OBJ, THETA, 2, True), TypeError,
+     "max_batches"),
+    ("sgd rng float", lambda: tr.sgd(OBJ, THETA, 0.1, 2, 2, 1.5), TypeError, "rng"),
+    # landscape
+    ("loss_along ts string", lambda: ls.loss_along(OBJ, THETA, THETA, "abc"), TypeError, "ts"),
+    ("loss_along ts empty", lambda: ls.loss_along(OBJ, THETA, THETA, []), ValueError, "ts"),
+    ("losses_at thetas complex", lambda: ls.losses_at(OBJ, THETA[None] + 0j), TypeError, "thetas"),
+    ("loss_along_many directions string", lambda: ls.loss_along_many(OBJ, THETA, "abc", [0.0]), TypeError,
+     "directions"),
+    ("random_directions rng string", lambda: ls.random_directions(3, 2, "x"), TypeError, "rng"),
+    ("random_directions n_params bool", lambda: ls.random_directions(True, 2, 0), TypeError, "n_params"),
+    ("scan_file n_directions", lambda: ls.scan_file("in.npz", "out.npz", 0, 0, 0.1, 5), ValueError, "n_directions"),
+    ("scan_file seed", lambda: ls.scan_file("in.npz", "out.npz", 5, -1, 0.1, 5), ValueError, "seed"),
+    ("scan_file t_max NaN", lambda: ls.scan_file("in.npz", "out.npz", 5, 0, np.nan, 5), ValueError, "t_max"),
+    ("scan_file n_t", lambda: ls.scan_file("in.npz", "out.npz", 5, 0, 0.1, 1), ValueError, "n_t"),
+    ("scan_file n_t float", lambda: ls.scan_file("in.npz", "out.npz", 5, 0, 0.1, 5.0), TypeError, "n_t"),
+    # the private copy in constructions took NaN for a TypeError; the shared check says ValueError
+    ("fa_teacher_data weight_scale NaN", lambda: cons.fa_teacher_data(weight_scale=np.nan), ValueError,
+     "weight_scale must be finite"),
+    ("fa_teacher_data n_samples bool", lambda: cons.fa_teacher_data(True), TypeError, "n_samples"),
+]
+
+
+@pytest.mark.parametrize("call,exc,match", [c[1:] for c in HOLES], ids=[c[0] for c in HOLES])
+def test_closed_holes_raise_with_a_named_argument(call, exc, match):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")          # no ComplexWarning (or any other) before the error
+        with pytest.raises(exc, match=match):
+            call()
+
+
+def test_hole_descriptions_are_unique():
+    names = [c[0] for c in HOLES] + [c[0] for c in CASES]
+    assert len(names) == len(set(names))
+
+
+def test_direction_scan_tol_is_checked():
+    scan = ls.direction_scan(OBJ, THETA, ls.random_directions(P, 2, 0), [0.0, 0.1])
+    with pytest.raises(TypeError, match="tol"):
+        scan.decreasing("0")
+    with pytest.raises(ValueError, match="tol"):
+        scan.n_decreasing(np.nan)
+
+
+def test_numpy_scalars_are_accepted_where_python_numbers_are():
+    """np.float32 / np.int64 / np.bool_ arguments behave as float / int / bool."""
+    cp = opt.find_critical_point(OBJ, THETA, method="none", gtol=np.float32(1e-6), maxiter=np.int64(5),
+                                 polish=np.True_)
+    ref = opt.find_critical_point(OBJ, THETA, method="none", gtol=float(np.float32(1e-6)), maxiter=5, polish=True)
+    assert cp.gtol == ref.gtol and np.array_equal(cp.theta, ref.theta) and cp.newton_steps == ref.newton_steps
+    theta, gn, steps = opt.newton_polish(OBJ, THETA, gtol=np.float64(1e-8), max_steps=np.int32(2), rcond=np.float32(0))
+    assert steps <= 2 and gn == pytest.approx(np.linalg.norm(OBJ.gradient(theta)))
+    assert np.array_equal(NET.init_params(np.int64(3), np.float32(0.5)), NET.init_params(3, 0.5))
+    assert Network((2, np.int64(3), 1), biases=np.True_) == Network((2, 3, 1), biases=True)
+    run = tr.gd(OBJ, THETA, np.float32(0.01), np.int64(2), record_every=np.int8(1))
+    assert np.array_equal(run.final_theta, tr.gd(OBJ, THETA, float(np.float32(0.01)), 2).final_theta)
+    g = dv.fd_gradient(OBJ.value, THETA, h=np.float32(1e-5))
+    assert np.allclose(g, OBJ.gradient(THETA), rtol=1e-4, atol=1e-6)
+    assert SquaredLoss(NET, X, Y, np.str_("half")).c == 0.5
+
+
+def test_integer_and_float32_arrays_are_converted_exactly():
+    """Real numeric arrays of any dtype are accepted: the check refuses kinds, not precisions."""
+    assert np.array_equal(NET(THETA.astype(np.float32), X), NET(THETA.astype(np.float32).astype(float), X))
+    Xi = np.arange(8).reshape(4, 2)
+    assert np.array_equal(NET(THETA, Xi), NET(THETA, Xi.astype(float)))
+
+
+@pytest.mark.parametrize("call,exc,match", [
+    (lambda: vd.check_int(True, "k"), TypeError, "k must be an integer"),
+    (lambda: vd.check_int(2.0, "k"), TypeError, "k must be an integer"),
+    (lambda: vd.check_int(np.int64(5), "k", 0, 4), ValueError, r"k must be in \[0, 4\], got 5"),
+    (lambda: vd.check_int(-1, "k", 0), ValueError, "k must be >= 0"),
+    (lambda: vd.check_real(np.nan, "x"), ValueError, "x must be finite"),
+    (lambda: vd.check_real(1j, "x"), TypeError, "x must be a real number"),
+    (lambda: vd.check_real(np.bool_(True), "x"), TypeError, "x must be a real number"),
+    (lambda: vd.check_real(2.0, "x", high=1.0), ValueError, "x must be <= 1.0"),
+    (lambda: vd.check_bool(1, "flag"), TypeError, "flag must be True or False"),
+    (lambda: vd.check_choice("x", "mode", ["a", "b"]), ValueError, r"mode must be one of \['a', 'b'\]"),
+    (lambda: vd.check_choice(["a"], "mode", ["a", "b"]), TypeError, "mode must be one of"),
+    (lambda: vd.check_dps(14, 15), ValueError, "dps"),
+    (lambda: vd.check_dps(40.0), TypeError, "dps must be an integer"),
+    (lambda: vd.check_dps(None), TypeError, "dps"),
+    (lambda: vd.check_vector([], "v"), ValueError, "v must not be empty"),
+    (lambda: vd.check_vector([1.0, 2.0], "v", 3), ValueError, "v must have length 3"),
+    (lambda: vd.check_network(OBJ), TypeError, "net must be a lossland.Network"),
+    (lambda: vd.check_objective(NET), TypeError, "objective must be a lossland.SquaredLoss"),
+    (lambda: vd.check_callable(3, "f"), TypeError, "f must be callable"),
+])
+def test_shared_checks_one_wording(call, exc, match):
+    with pytest.raises(exc, match=match):
+        call()
+
+
+def test_shared_checks_return_plain_python_values():
+    assert type(vd.check_int(np.int64(3), "k")) is int and type(vd.check_real(np.float32(0.5), "x")) is float
+    assert vd.check_real(np.int32(2), "x") == 2.0 and vd.check_bool(np.False_, "b") is False
+    assert vd.check_dps(None, allow_none=True) is None and vd.check_dps(np.int16(30)) == 30
+    assert set(vd.versions()) == {"python", "numpy", "scipy", "lossland"}
+    assert vd.versions()["numpy"] == np.__version__

@@ -1,26 +1,21 @@
-"""lossland.nonattracting.experiments (P11): the reference protocol reproduced bit for bit, caching, tables."""
+"""lossland.nonattracting.experiments (P11): the reference protocol, statistics, the cache, tables."""
 import json
+from dataclasses import replace
 
 import numpy as np
 import pytest
-from scipy.optimize import approx_fprime
+from scipy import optimize
 
 from lossland import Network, SquaredLoss
 from lossland.embedding import B_matrix, D_matrix, definiteness
-from lossland.nonattracting.experiments import (PAPER_BINS, VERDICTS, P11Config, P11Result, ReferenceFDGradient,
-                                  comparable_neurons, compare_results, d_statistics, definite_table,
-                                  load_p11, main, neuron_statistics, p11_problem, p11_seed,
-                                  projected_labels, run_p11, save_p11, train_reference_fd)
-from lossland.nonattracting.reference import flat_weights, layer_shapes, reference_forward, reference_loss
+from lossland.nonattracting.experiments import (P11_DIR, PAPER_BINS, VERDICTS, P11Config, P11Result,
+                                                comparable_neurons, compare_results, d_statistics, definite_table,
+                                                load_p11, main, neuron_statistics, p11_command, p11_parameters,
+                                                p11_problem, p11_seed, projected_labels, run_p11, save_p11)
+from lossland.nonattracting.reference import flat_weights, reference_forward, reference_loss
+from lossland.runner import CacheError
 
 MICRO = P11Config(teacher=(2, 3, 3, 1), student=(2, 2, 2, 1), n_samples=30, exact_maxiter=5)
-
-
-def scipy_fd(flat, inputs, labels, shapes):
-    """What scipy's BFGS computes without jac: 2-point differences with abs_step sqrt(eps)."""
-    with np.errstate(over="ignore"):
-        return approx_fprime(flat, reference_loss, np.sqrt(np.finfo(float).eps), inputs, labels, shapes)
-
 
 @pytest.fixture(scope="module")
 def micro_result():
@@ -65,52 +60,6 @@ def test_config_validation():
         p11_problem(0, config={"n_samples": 10})
 
 
-# ------------------------------------------------- forward differences, bitwise
-def test_fd_gradient_is_bitwise_scipys_on_the_p11_network():
-    prob = p11_problem(0)
-    shapes = layer_shapes(P11Config().student)
-    fd = ReferenceFDGradient(prob.inputs, prob.labels, shapes)
-    rng = np.random.default_rng(0)
-    x0 = flat_weights(prob.student)
-    for scale in (0.0, 1.0, 30.0):                                      # 30: saturated sigmoids, exp overflow
-        x = x0 + scale * rng.standard_normal(x0.size)
-        assert np.array_equal(fd(x), scipy_fd(x, prob.inputs, prob.labels, shapes))
-
-
-def test_fd_gradient_uses_scipys_relative_step_where_x_plus_h_equals_x():
-    prob = p11_problem(1, MICRO)
-    shapes = layer_shapes(MICRO.student)
-    fd = ReferenceFDGradient(prob.inputs, prob.labels, shapes)
-    x = flat_weights(prob.student)
-    x[0], x[-1] = 1e12, -3e11                                           # x + sqrt(eps) == x here
-    h, dx = fd.steps(x)
-    assert h[0] != np.sqrt(np.finfo(float).eps) and np.all(dx != 0)
-    assert np.array_equal(fd(x), scipy_fd(x, prob.inputs, prob.labels, shapes))
-
-
-def test_fd_gradient_validates_its_input():
-    prob = p11_problem(0, MICRO)
-    shapes = layer_shapes(MICRO.student)
-    with pytest.raises(ValueError, match="shapes"):
-        ReferenceFDGradient(prob.inputs, prob.labels, [(2, 2), (3, 1)])
-    with pytest.raises(ValueError, match="labels"):
-        ReferenceFDGradient(prob.inputs, prob.labels[:-1], shapes)
-    fd = ReferenceFDGradient(prob.inputs, prob.labels, shapes)
-    with pytest.raises(ValueError, match="flat"):
-        fd(np.zeros(3))
-    with pytest.raises(ValueError, match="flat"):
-        fd(np.full(fd.n_params, np.nan))
-
-
-def test_fast_training_follows_the_plain_scipy_trajectory_bit_for_bit():
-    prob = p11_problem(2, MICRO)
-    x_fast, r_fast = train_reference_fd(prob.student, prob.inputs, prob.labels, fast=True)
-    x_plain, r_plain = train_reference_fd(prob.student, prob.inputs, prob.labels, fast=False)
-    assert r_fast.nit == r_plain.nit > 10
-    assert np.array_equal(x_fast, x_plain) and r_fast.fun == r_plain.fun
-    assert r_fast.message == r_plain.message
-
-
 # --------------------------------------------------------------- statistics
 def small_point(seed=0):
     net = Network((2, 3, 2, 1), "sigmoid", biases=False)
@@ -121,7 +70,7 @@ def small_point(seed=0):
 
 def test_neuron_statistics_summarise_B_and_D():
     net, theta, X, y = small_point()
-    st = neuron_statistics(net, theta, X, y)
+    st = neuron_statistics(SquaredLoss(net, X, y), theta)
     for l in (1, 2):
         assert st[f"B_eig_{l}"].shape == (net.widths[l], net.widths[l - 1])
         for r in range(net.widths[l]):
@@ -131,8 +80,10 @@ def test_neuron_statistics_summarise_B_and_D():
             assert VERDICTS[st[f"B_code_{l}"][r]] == definiteness(0.5 * (B + B.T)).verdict
             assert st[f"D_max_{l}"][r] == D.max() and st[f"D_absmax_{l}"][r] == np.abs(D).max()
             assert st[f"D_scale_{l}"][r] == S.max() >= st[f"D_absmax_{l}"][r]
-    with pytest.raises(TypeError, match="net"):
-        neuron_statistics("net", theta, X, y)
+    with pytest.raises(TypeError, match="objective"):
+        neuron_statistics(net, theta)
+    with pytest.raises(ValueError, match="theta"):
+        neuron_statistics(SquaredLoss(net, X, y), theta[:-1])
 
 
 def test_last_hidden_layer_D_is_the_gradient_over_2v():
@@ -195,20 +146,75 @@ def test_run_p11_validation():
         run_p11([0], MICRO, jobs=0, progress=False)
 
 
+def test_fd_protocol_is_scipys_bfgs_with_default_options():
+    """P11's cache was made with the code of 000 V-E: minimize(loss, w0, method="BFGS"), nothing else."""
+    prob = p11_problem(1, MICRO)
+    shapes = [m.shape for m in prob.student]
+    with np.errstate(over="ignore"):
+        plain = optimize.minimize(reference_loss, flat_weights(prob.student), (prob.inputs, prob.labels, shapes),
+                                  method="BFGS")
+    rec = p11_seed(1, MICRO)
+    net = Network(MICRO.student, "sigmoid", biases=False)
+    assert np.array_equal(net.flatten([U.T for U in reference_unflat(plain.x, shapes)]), rec["fd_theta"])
+    assert rec["fd_nit"] == plain.nit and rec["fd_ref_loss"] == plain.fun
+
+
+def reference_unflat(flat, shapes):
+    out, start = [], 0
+    for a, b in shapes:
+        out.append(flat[start:start + a * b].reshape(a, b))
+        start += a * b
+    return out
+
+
 def test_save_and_load_round_trip(micro_result, tmp_path):
-    npz, js = save_p11(micro_result, tmp_path, command="test command")
-    back = load_p11(tmp_path)
+    npz, js = save_p11(micro_result, tmp_path, regenerate="test command")
+    back = load_p11(tmp_path, MICRO, seeds=[0, 1, 2])
     assert back.config == MICRO
     assert set(back.arrays) == set(micro_result.arrays)
     assert all(np.array_equal(back[k], micro_result[k]) for k in back.arrays)
     meta = json.loads(js.read_text())
-    assert meta["command"] == "test command"
+    assert meta["regenerate"] == back.meta["regenerate"] == "test command"
     assert set(meta["versions"]) >= {"numpy", "scipy", "lossland", "python"}
+    assert meta["parameters"] == json.loads(json.dumps(p11_parameters(MICRO, [0, 1, 2])))
     assert meta["parameters"]["seeds"] == {"first": 0, "count": 3}
-    with pytest.raises(FileNotFoundError, match="regenerate"):
-        load_p11(tmp_path / "missing")
+    assert meta["parameters"]["fd_bfgs_options"]["gtol"] == 1e-5
+    save_p11(back, tmp_path / "again")                                 # a loaded result saves again
+    assert json.loads((tmp_path / "again" / "p11.json").read_text())["regenerate"] == p11_command(
+        3, config=MICRO, out=tmp_path / "again")
     with pytest.raises(TypeError, match="result"):
         save_p11({"seed": 1}, tmp_path)
+
+
+def test_load_refuses_a_cache_made_otherwise(micro_result, tmp_path):
+    save_p11(micro_result, tmp_path)
+    with pytest.raises(CacheError) as err:
+        load_p11(tmp_path)                                             # the default config is not MICRO
+    msg = str(err.value)
+    assert "teacher: cached [2, 3, 3, 1], requested [2, 8, 12, 8, 1]" in msg and "n_samples: cached 30" in msg
+    assert "exact_maxiter: cached 5, requested 25" in msg and "gtol" not in msg
+    assert p11_command(config=P11Config(), out=tmp_path) in msg and f"--out {tmp_path}" in msg
+    with pytest.raises(CacheError, match=r"seeds: cached \{'first': 0, 'count': 3\}, requested \[0, 2\]"):
+        load_p11(tmp_path, MICRO, seeds=[0, 2])
+    with pytest.raises(CacheError, match="missing.*--seeds 1000 --jobs 2"):
+        load_p11(tmp_path / "missing")
+    (tmp_path / "p11.npz").write_bytes(b"")
+    with pytest.raises(CacheError, match="p11.npz: does not match its JSON record"):
+        load_p11(tmp_path, MICRO)
+    with pytest.raises(TypeError, match="config"):
+        load_p11(tmp_path, {"n_samples": 30})
+
+
+def test_the_cached_run_loads_and_is_the_default_experiment():
+    """data/p11, the book's own cache, loads as the default experiment with its real regeneration command."""
+    assert P11_DIR.parent.name == "data" and (P11_DIR / "p11.npz").exists()
+    cache = load_p11()
+    assert cache.config == P11Config() and list(cache.seeds) == list(range(1000))
+    assert cache.meta["regenerate"] == p11_command() == (".venv/bin/python -m lossland.nonattracting.experiments "
+                                                         "p11 --seeds 1000 --jobs 2")
+    assert cache["fd_theta"].shape == (1000, Network(P11Config().student, biases=False).n_params)
+    with pytest.raises(CacheError, match="n_samples: cached 500, requested 400"):
+        load_p11(config=replace(P11Config(), n_samples=400))
 
 
 def test_select_and_compare(micro_result):
@@ -288,9 +294,9 @@ def test_command_line_writes_the_cache(tmp_path):
     out = tmp_path / "p11"
     assert main(["p11", "--seeds", "2", "--jobs", "1", "--samples", "40", "--exact-maxiter", "3",
                  "--out", str(out), "--no-progress"]) == 0
-    res = load_p11(out)
+    res = load_p11(out, P11Config(n_samples=40, exact_maxiter=3))
     assert list(res.seeds) == [0, 1] and res.config.n_samples == 40 and res.config.exact_maxiter == 3
-    cmd = res.meta["command"]
+    cmd = res.meta["regenerate"]
     assert cmd.startswith(".venv/bin/python -m lossland.nonattracting.experiments p11 --seeds 2 --jobs 1")
     assert "--samples 40" in cmd and "--exact-maxiter 3" in cmd
     assert res.meta["timing"]["jobs"] == 1 and res.meta["timing"]["wall_seconds"] >= 0

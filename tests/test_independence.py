@@ -1,23 +1,21 @@
-"""lossland.bad_minima.independence: the function sets of 004 (Assumptions 1, 2), their reduction and ranks."""
+"""lossland.bad_minima.independence: linear independence of 004's function sets (Assumptions 1, 2), exact and numeric."""
 import mpmath
 import numpy as np
 import pytest
 import sympy as sp
 
 from lossland import get_activation
+from lossland.bad_minima.function_sets import ATOMS, FUNCTION_SETS, FunctionSet, expansion, function_exprs, function_set
 from lossland.bad_minima.independence import (
-    ATOMS,
-    FUNCTION_SETS,
-    FunctionSet,
     check_relation,
     coefficient_matrix,
     evaluation_matrix,
     exact_rank,
-    expansion,
-    expansion_functions,
-    function_exprs,
-    function_set,
     linear_relations,
+    numeric_relations,
+    polynomial_solutions,
+    reduction_set,
+    split_gaps,
     relation_text,
     mish_ode45_reduction,
     mish_tau,
@@ -41,7 +39,7 @@ def act(name):
 
 # ------------------------------------------------------------------ the sets
 def test_set_sizes_and_distinct_members():
-    sizes = {"B2": 7, "B2_composite": 7, "B3": 34, "B3_alt": 34, "B3_hessian": 19, "claim1": 20,
+    sizes = {"B2": 7, "B2_composite": 7, "B3_printed": 34, "B3_nested": 34, "B3_expansion": 19, "claim1": 20,
              "claim2": 24}
     for name, n in sizes.items():
         fs = function_set(name)
@@ -53,14 +51,14 @@ def test_set_sizes_and_distinct_members():
 
 
 def test_b3_readings_differ_only_in_the_sigma_double_prime_squared_group():
-    a, b = set(function_set("B3").members), set(function_set("B3_alt").members)
+    a, b = set(function_set("B3_printed").members), set(function_set("B3_nested").members)
     assert {m[3] for m in a - b} == {2} and all(m[6] == 0 for m in a - b)
     assert all(m[6] == 1 and m[3] == 2 for m in b - a) and len(a - b) == 5
-    assert exact_rank("B3", "gelu") == 34 and exact_rank("B3_alt", "gelu") == 33
+    assert exact_rank("B3_printed", "gelu") == 34 and exact_rank("B3_nested", "gelu") == 33
 
 
 def test_b3_split_partitions_the_set():
-    for name in ("B3", "B3_alt", "B3_hessian"):
+    for name in ("B3_printed", "B3_nested", "B3_expansion"):
         B = function_set(name)
         idx = sorted(i for g in ("B31", "B32", "B33", "rest") for i in B.groups[g])
         assert idx == list(range(len(B)))
@@ -71,11 +69,11 @@ def test_b3_split_partitions_the_set():
 
 
 def test_expansion_sets_are_B2_and_the_hessian_part_of_B3():
-    """The gradient and Hessian of F2, F3 at W-hat (sympy, generic sigma) use exactly B2 / B3_hessian."""
-    e2, e3 = expansion_functions(2), expansion_functions(3)
+    """The gradient and Hessian of F2, F3 at W-hat (sympy, generic sigma) use exactly B2 / B3_expansion."""
+    e2, e3 = expansion(2).functions, expansion(3).functions
     assert set(e2.members) == set(function_set("B2").members)
-    assert set(e3.members) == set(function_set("B3_hessian").members)
-    assert set(e3.members) < set(function_set("B3").members)
+    assert set(e3.members) == set(function_set("B3_expansion").members)
+    assert set(e3.members) < set(function_set("B3_printed").members)
     # the gradient of F3 involves 1, sigma(sigma), sigma'(sigma){1, sigma, sigma', x sigma'}  (eq. (126)-(131))
     grad = {e3.members[i] for i in e3.groups["gradient"]}
     expected = {(0,) * 7, (0, 0, 0, 0, 1, 0, 0), (0, 0, 0, 0, 0, 1, 0), (0, 1, 0, 0, 0, 1, 0),
@@ -84,9 +82,9 @@ def test_expansion_sets_are_B2_and_the_hessian_part_of_B3():
 
 
 def test_expansion_weighted_hessian_is_diagonal_off_the_rest():
-    """With <Delta Y, b> = 0 on B3_hessian minus B3,1..3, only three diagonal Hessian entries remain."""
+    """With <Delta Y, b> = 0 on B3_expansion minus B3,1..3, only three diagonal Hessian entries remain."""
     E = expansion(3)
-    B = function_set("B3_hessian")
+    B = function_set("B3_expansion")
     special = {B.members[B.groups[g][0]]: sp.Symbol(g) for g in ("B31", "B32", "B33")}
     H = E.weighted_hessian([special.get(m, 0) for m in E.functions.members])
     w3 = E.outer
@@ -114,8 +112,8 @@ def test_function_exprs_match_sympy_derivatives():
         s = a.expr
         assert sp.simplify(e[2] - sp.diff(s, x)) == 0
         assert sp.simplify(e[6] - x**2 * sp.diff(s, x, 2)) == 0
-        e3 = function_exprs("B3", a)
-        B = function_set("B3")
+        e3 = function_exprs("B3_printed", a)
+        B = function_set("B3_printed")
         target = sp.diff(s, x, 2).subs(x, s)                      # sigma''(sigma(x))
         assert sp.simplify(e3[B.index(s2s=1)] - target) == 0
 
@@ -199,7 +197,7 @@ def test_coefficient_matrix_shape_and_exactness():
 
 
 def test_lemma3_split_tanh_fails_gelu_holds():
-    B = function_set("B3")
+    B = function_set("B3_printed")
     rest = B.subset("rest")
     for name, gap in (("gelu", 3), ("sigmoid", 3), ("tanh", 2)):
         assert exact_rank(B, name) - exact_rank(rest, name) == gap, name
@@ -214,8 +212,8 @@ def test_lemma3_split_tanh_fails_gelu_holds():
 def test_float64_and_mpmath_evaluations_agree():
     pts = sample_points(12, seed=3, interval=(-3, 3))
     for name in ("sigmoid", "gelu", "mish", "softplus"):
-        A = evaluation_matrix("B3", name, pts)
-        M = evaluation_matrix("B3", name, pts, dps=30)
+        A = evaluation_matrix("B3_printed", name, pts)
+        M = evaluation_matrix("B3_printed", name, pts, dps=30)
         Mf = np.array(M.tolist(), dtype=float)
         assert A.shape == Mf.shape == (12, 34)
         assert np.allclose(A, Mf, rtol=1e-11, atol=1e-13), name
@@ -232,8 +230,8 @@ def test_numeric_rank_b2():
 
 
 def test_numeric_rank_b3_with_mpmath_matches_exact():
-    r = numeric_rank("B3", "sigmoid", n_points=50, dps=60)
-    assert r.rank == exact_rank("B3", "sigmoid") == 29
+    r = numeric_rank("B3_printed", "sigmoid", n_points=50, dps=60)
+    assert r.rank == exact_rank("B3_printed", "sigmoid") == 29
     assert r.margin_above > 3 and r.margin_below > 20
 
 
@@ -279,16 +277,104 @@ def test_errors():
     with pytest.raises(ValueError, match="coeffs"):
         check_relation("B2", "sin", [1, 2])
     with pytest.raises(ValueError, match="group"):
-        function_set("B3").subset("B34")
+        function_set("B3_printed").subset("B34")
     with pytest.raises(ValueError, match="depth"):
-        expansion_functions(4)
+        expansion(4)
     with pytest.raises(ValueError, match="dps must be given"):
         singular_values(mpmath.matrix([[1.0]]))
     with pytest.raises(ValueError, match="unknown atom"):
-        function_set("B3").index(y=1)
+        function_set("B3_printed").index(y=1)
     with pytest.raises(ValueError, match="overflowed"):
-        evaluation_matrix("B3", "exp", [700.0])
+        evaluation_matrix("B3_printed", "exp", [700.0])
 
 
 def test_all_sets_registered():
-    assert set(FUNCTION_SETS) >= {"B2", "B3", "B3_hessian", "B2_composite"}
+    assert set(FUNCTION_SETS) >= {"B2", "B3_printed", "B3_expansion", "B2_composite"}
+
+
+# -------------------------------------------------------------- bad input
+def test_singular_values_rejects_nan_zero_and_empty_matrices():
+    with pytest.raises(ValueError, match="matrix contains non-finite"):
+        singular_values(np.array([[np.nan, 1.0], [1.0, 2.0]]))
+    with pytest.raises(ValueError, match="matrix is zero"):
+        singular_values(np.zeros((3, 2)))
+    with pytest.raises(ValueError, match="matrix must not be empty"):
+        singular_values(np.zeros((0, 2)))
+    with pytest.raises(ValueError, match="matrix must be a 2-d array"):
+        singular_values(np.ones(3))
+    with pytest.raises(TypeError, match="matrix must be an array of real numbers"):
+        singular_values("abc")
+    with pytest.raises(ValueError, match="dps is only for an mpmath matrix"):
+        singular_values(np.eye(2), dps=30)
+    with mpmath.workdps(30):
+        Z = mpmath.matrix(3, 2)
+        N = mpmath.matrix([[mpmath.nan, 1], [1, 2]])
+    with pytest.raises(ValueError, match="matrix is zero"):
+        singular_values(Z, dps=30)
+    with pytest.raises(ValueError, match="NaN or inf"):
+        singular_values(N, dps=30)
+    # a zero column is a zero singular value, not an error
+    assert singular_values(np.array([[1.0, 0.0], [2.0, 0.0]]))[1] == -np.inf
+
+
+def test_rank_report_rejects_bad_input():
+    with pytest.raises(ValueError, match="log10_sv contains NaN"):
+        rank_report([np.nan, 1.0], 5)
+    with pytest.raises(ValueError, match="every singular value is zero"):
+        rank_report([-np.inf, -np.inf], 5)
+    with pytest.raises(ValueError, match="log10_sv must not be empty"):
+        rank_report([], 5)
+    with pytest.raises(ValueError, match="n_points must be >= 1, got -1"):
+        rank_report([0.0, -1.0], -1)
+    with pytest.raises(TypeError, match="n_points must be an integer"):
+        rank_report([0.0, -1.0], 2.5)
+    with pytest.raises(TypeError, match="log10_sv must be an array of real numbers"):
+        rank_report("1, 2", 5)
+    with pytest.raises(ValueError, match="dps must be"):
+        rank_report([0.0, -1.0], 5, dps=3)
+    with pytest.raises(ValueError, match="log10_tol must be finite"):
+        rank_report([0.0, -1.0], 5, log10_tol=np.nan)
+    # a zero singular value (-inf) below the tolerance is fine
+    assert rank_report([0.0, -np.inf], 5).rank == 1
+
+
+# ------------------------------------------- helpers of chapters G3, G7, G10
+def test_numeric_relations_recover_the_exact_null_space():
+    for name, k in (("exp", 3), ("sin", 1)):
+        R, dev = numeric_relations("B2", name, k)
+        exact = sp.Matrix(linear_relations("B2", name))
+        assert dev < 1e-8 and R.rank() == exact.rows == k
+        assert R.col_join(exact).rank() == k                     # the same null space
+    with pytest.raises(ValueError, match="k must be"):
+        numeric_relations("B2", "exp", 0)
+
+
+def test_split_gaps_decide_lemma3():
+    # independent check: the gap of the three together is rank(all) - rank(rest)
+    B = function_set("B3_printed")
+    for name, expected in (("gelu", [1, 1, 1, 3]), ("tanh", [1, 1, 0, 2])):
+        g = split_gaps(B, name)
+        assert g == expected
+        assert g[3] == exact_rank(B, name) - exact_rank(B.subset("rest"), name)
+    with pytest.raises(ValueError, match="groups"):
+        split_gaps("B2", "gelu")
+
+
+def test_reduction_set_is_the_rank():
+    pts = sample_points(12, seed=2)
+    r = reduction_set("gelu", pts, "B3_gradient", dps=40, rtol=1e-25)
+    assert r["rank"] == numeric_rank("B3_gradient", "gelu", n_points=12, seed=2, dps=40).rank == 6
+    with pytest.raises(TypeError, match="names must be"):
+        reduction_set("gelu", pts, 3)
+
+
+def test_polynomial_solutions_liouville():
+    # d/dx (R e^{-x^2}) = (R' - 2 x R) e^{-x^2}: every solution returned solves the equation
+    for rhs, deg in ((x, 3), (x**3, 5), (1 - 2 * x**2, 4)):
+        sols = polynomial_solutions(rhs, deg)
+        assert sols
+        for R in sols:
+            assert sp.expand(sp.diff(R, x) - 2 * x * R - rhs) == 0
+    assert polynomial_solutions(sp.Integer(1), 8) == []          # int e^{-x^2} is not elementary
+    with pytest.raises(ValueError, match="degree must be >= 0"):
+        polynomial_solutions(x, -1)

@@ -5,8 +5,14 @@ from scipy.optimize import brentq
 
 from lossland import Network, SquaredLoss
 from lossland.derivatives import fd_gradient
-from lossland.nonattracting.infinity import (PointAtInfinity, bias_from_p, lemma7_phi, lemma7_points, minimum_at_infinity,
-                               output_weights, p_from_bias, point_at_infinity)
+from lossland.nonattracting.infinity import (PointAtInfinity, bias_from_p, lemma7_phi, lemma7_points,
+                                             minimum_at_infinity, output_weights, p_from_bias, point_at_infinity,
+                                             point_from_theta)
+
+
+def half(net, X, y):
+    """The proof's loss 1/2 sum (f - y)^2 (000 Appendix A)."""
+    return SquaredLoss(net, X, y, "half")
 
 
 def data(n0=1, N=8, seed=0):
@@ -24,7 +30,7 @@ def built(request):
     widths = request.param
     net = Network(widths, "sigmoid", biases=True)
     X, y = data(widths[0])
-    pt, lem = minimum_at_infinity(net, X, y, rng=1)
+    pt, lem = minimum_at_infinity(half(net, X, y), rng=1)
     return pt, lem
 
 
@@ -161,7 +167,7 @@ def test_first_order_expansion_error_is_order_p_squared(built):
 def test_neighbourhood_stays_above_the_limit():
     net = Network((1, 2, 2, 1), "sigmoid", biases=True)
     X, y = data(1)
-    pt, _ = minimum_at_infinity(net, X, y, rng=1)
+    pt, _ = minimum_at_infinity(half(net, X, y), rng=1)
     obj = pt.objective
     rng = np.random.default_rng(7)
     bias = np.zeros(net.n_params, bool)
@@ -176,10 +182,10 @@ def test_neighbourhood_stays_above_the_limit():
 def test_normalisation_sum_doubles_the_excess():
     net = Network((1, 2, 2, 1), "sigmoid", biases=True)
     X, y = data(1)
-    half, _ = minimum_at_infinity(net, X, y, rng=1)
-    full, _ = minimum_at_infinity(net, X, y, rng=1, normalization="sum")
-    assert np.isclose(full.excess(1e-3), 2 * half.excess(1e-3), rtol=1e-14)
-    assert np.isclose(full.limit_loss, 2 * half.limit_loss, rtol=1e-14)
+    hf, _ = minimum_at_infinity(half(net, X, y), rng=1)
+    full, _ = minimum_at_infinity(SquaredLoss(net, X, y, "sum"), rng=1)
+    assert np.isclose(full.excess(1e-3), 2 * hf.excess(1e-3), rtol=1e-14)
+    assert np.isclose(full.limit_loss, 2 * hf.limit_loss, rtol=1e-14)
 
 
 def test_the_constant_is_suboptimal_for_generic_data():
@@ -187,7 +193,7 @@ def test_the_constant_is_suboptimal_for_generic_data():
 
     net = Network((1, 2, 2, 1), "sigmoid", biases=True)
     X, y = data(1)
-    pt, _ = minimum_at_infinity(net, X, y, rng=1)
+    pt, _ = minimum_at_infinity(half(net, X, y), rng=1)
     cp = find_critical_point(pt.objective, net.init_params(0), method="BFGS", maxiter=500, polish=False)
     assert cp.loss < 0.5 * pt.limit_loss
 
@@ -199,7 +205,7 @@ def test_a_neuron_with_S_zero_breaks_the_minimum():
     y = np.array([0.5, 1.0, 0.25, -0.5, -0.75, 0.0, 0.75, 1.25])
     lower2 = Network((1, 2, 2, 1), "sigmoid").flatten([[[1.5], [-0.75]], np.zeros((2, 2)), np.zeros((1, 2))],
                                                       [[0.25, 0.5], np.zeros(2), np.zeros(1)])
-    pt, lem = minimum_at_infinity(Network((1, 2, 2, 1), "sigmoid"), X, y, lower2)
+    pt, lem = minimum_at_infinity(half(Network((1, 2, 2, 1), "sigmoid"), X, y), lower2)
     e = np.zeros(2)
     e[lem.r] = 1.0
     s0 = brentq(lambda s: lemma7_phi(s * e, pt.d, pt.A), -3.0, -2.5, xtol=1e-15)
@@ -212,7 +218,7 @@ def test_a_neuron_with_S_zero_breaks_the_minimum():
                           [[0.25, 0.5], np.zeros(3), np.zeros(1)])
     U = np.array([lem.u_gt, lem.u_lt, u3])
     v12 = output_weights(pt.S, pt.c - v3)
-    bad = point_at_infinity(net3, X, y, U, np.append(v12, v3), lower3)
+    bad = point_at_infinity(half(net3, X, y), U, np.append(v12, v3), lower3)
     assert abs(bad.S[2]) <= 1e-14 and bad.S[0] > 0 > bad.S[1] and bad.v[0] < 0 < bad.v[1]
     assert np.isclose(bad.v.sum(), bad.c, atol=1e-14)
     for p in np.logspace(-6, -2, 9):
@@ -226,6 +232,7 @@ def test_a_neuron_with_S_zero_breaks_the_minimum():
 # ------------------------------------------------------------ validation
 NET = Network((1, 2, 2, 1), "sigmoid")
 XD, YD = data(1)
+OBJ = half(NET, XD, YD)
 
 
 @pytest.mark.parametrize("call,exc,match", [
@@ -236,20 +243,19 @@ XD, YD = data(1)
     (lambda: lemma7_points(np.zeros(4), np.zeros((4, 2)), t0=-1.0), ValueError, "t0"),
     (lambda: output_weights([0.1, -0.1], "c"), TypeError, "c"),
     (lambda: output_weights([[0.1]], 1.0), ValueError, "S"),
-    (lambda: minimum_at_infinity(Network((1, 2, 2, 1), "tanh"), XD, YD), ValueError, "sigmoid"),
-    (lambda: minimum_at_infinity(Network((1, 2, 2, 1), "sigmoid", biases=False), XD, YD), ValueError, "biases"),
-    (lambda: minimum_at_infinity(Network((1, 2, 1, 1), "sigmoid"), XD, YD), ValueError, "two neurons"),
-    (lambda: minimum_at_infinity(Network((1, 1), "sigmoid"), XD, YD), ValueError, "hidden layer"),
-    (lambda: minimum_at_infinity(NET, XD, YD, rng=None), TypeError, "rng"),
-    (lambda: minimum_at_infinity("net", XD, YD), TypeError, "net"),
-    (lambda: minimum_at_infinity(NET, XD, YD[:-1]), ValueError, "y"),
-    (lambda: point_at_infinity(NET, XD, YD, np.zeros((2, 3)), np.zeros(2), np.zeros(NET.n_params)),
+    (lambda: minimum_at_infinity(half(Network((1, 2, 2, 1), "tanh"), XD, YD)), ValueError, "sigmoid"),
+    (lambda: minimum_at_infinity(half(Network((1, 2, 2, 1), "sigmoid", biases=False), XD, YD)), ValueError, "biases"),
+    (lambda: minimum_at_infinity(half(Network((1, 2, 1, 1), "sigmoid"), XD, YD)), ValueError, "two neurons"),
+    (lambda: minimum_at_infinity(half(Network((1, 1), "sigmoid"), XD, YD)), ValueError, "hidden layer"),
+    (lambda: minimum_at_infinity(OBJ, rng=None), TypeError, "rng"),
+    (lambda: minimum_at_infinity("net"), TypeError, "objective"),
+    (lambda: point_at_infinity(NET, np.zeros((2, 2)), np.zeros(2)), TypeError, "objective"),
+    (lambda: point_at_infinity(OBJ, np.zeros((2, 3)), np.zeros(2), np.zeros(NET.n_params)),
      ValueError, "U"),
-    (lambda: point_at_infinity(NET, XD, YD, np.zeros((2, 2)), np.zeros(3), np.zeros(NET.n_params)),
+    (lambda: point_at_infinity(OBJ, np.zeros((2, 2)), np.zeros(3), np.zeros(NET.n_params)),
      ValueError, "v"),
-    (lambda: point_at_infinity(NET, XD, YD, np.zeros((2, 2)), np.zeros(2)), ValueError, "lower"),
-    (lambda: point_at_infinity(NET, XD, YD, np.zeros((2, 2)), np.zeros(2), np.zeros(NET.n_params),
-                               normalization="mean"), ValueError, "normalization"),
+    (lambda: point_at_infinity(OBJ, np.zeros((2, 2)), np.zeros(2)), ValueError, "lower"),
+    (lambda: point_from_theta(OBJ, np.zeros(3)), ValueError, "theta"),
 ])
 def test_bad_input_names_the_argument(call, exc, match):
     with pytest.raises(exc, match=match):
@@ -257,13 +263,23 @@ def test_bad_input_names_the_argument(call, exc, match):
 
 
 def test_point_methods_validate_p():
-    pt, _ = minimum_at_infinity(NET, XD, YD, rng=0)
+    pt, _ = minimum_at_infinity(OBJ, rng=0)
     assert isinstance(pt, PointAtInfinity)
     with pytest.raises(ValueError, match="p must be positive"):
         pt.loss(0.0)
     with pytest.raises(ValueError, match="p must"):
         pt.excess(np.ones(3))
-    bad = point_at_infinity(NET, XD, YD, pt.U, -pt.v, np.zeros(NET.n_params))
+    bad = point_at_infinity(OBJ, pt.U, -pt.v, np.zeros(NET.n_params))
     assert not bad.sign_conditions_hold
     with pytest.raises(ValueError, match="sign conditions"):
         bad.p_guaranteed()
+
+
+def test_point_from_theta_reads_the_layers():
+    pt, _ = minimum_at_infinity(OBJ, rng=0)
+    th = pt.theta(np.array([1e-3, 2e-3]))
+    again = point_from_theta(OBJ, th)
+    assert np.array_equal(again.U, pt.U) and np.array_equal(again.v, pt.v) and again.b_out == pt.b_out
+    assert np.array_equal(again.theta_finite, pt.theta_finite)
+    assert np.allclose(again.kappa, -pt.v * pt.S, rtol=1e-14)
+    assert again.objective is OBJ and again.normalization == "half"

@@ -8,7 +8,7 @@ from lossland.landscape import loss_roundoff_bound
 from lossland.nonattracting.paths import (INVERSES, Path, Segment, SpanningPoint, activation_vectors, check_path,
                                           invertible_rows, lemma2_spanning_point, lemma3_realizer, lemma5_paths,
                                           lemma6_paths, lemma19_step, sigma_inverse,
-                                          sigma_inverse_increment, theorem3_path, theorem5_path)
+                                          shade_segments, sigma_inverse_increment, theorem3_path, theorem5_path)
 
 SIG, TANH = get_activation("sigmoid"), get_activation("tanh")
 TS = np.linspace(0.0, 1.0, 41)
@@ -70,49 +70,52 @@ def test_sigma_inverse_increment_matches_high_precision(act):
 
 
 def test_activation_vectors_are_the_transposed_activations():
-    net, theta, X, _ = problem((2, 5, 3, 1))
+    net, theta, X, y = problem((2, 5, 3, 1))
     fw = net.forward(theta, X)
     for l in (0, 1, 2):
-        A = activation_vectors(net, theta, X, l)
+        A = activation_vectors(SquaredLoss(net, X, y), theta, l)
         assert A.shape == (net.widths[l], X.shape[0]) and np.array_equal(A, fw.act[l].T)
 
 
 # ---------------------------------------------------------------- Lemma 2 / 16
 def test_lemma2_perturbs_a_rank_deficient_wide_layer_into_a_spanning_one():
     net, theta, X, y = problem((2, 8, 2, 1), n_samples=6)
+    obj = SquaredLoss(net, X, y)
     W, b = net.unflatten(theta)
     W[1][:] = W[1][0]                                   # eight copies of one neuron: rank 1
     b[1][:] = b[1][0]
     theta = net.flatten(W, b)
-    assert np.linalg.matrix_rank(activation_vectors(net, theta, X, 1)) == 1
-    sp = lemma2_spanning_point(net, theta, X, 1, eps=0.5, rng=3)
+    assert np.linalg.matrix_rank(activation_vectors(obj, theta, 1)) == 1
+    sp = lemma2_spanning_point(obj, theta, 1, eps=0.5, rng=3)
     assert isinstance(sp, SpanningPoint) and sp.tries >= 1
     assert 0 < sp.perturbation < 0.5
     assert sp.relative_margin > 1e-10 and sp.sigma_min > 0
-    s = np.linalg.svd(activation_vectors(net, sp.theta, X, 1), compute_uv=False)
+    s = np.linalg.svd(activation_vectors(obj, sp.theta, 1), compute_uv=False)
     assert np.isclose(s[5], sp.sigma_min, rtol=1e-12)
     moved = np.flatnonzero(sp.theta != theta)           # only layers up to the wide layer move
     assert set(moved) <= set(range(net.weight_slice(2).start))
 
 
 def test_lemma2_keeps_a_spanning_point_and_checks_the_width():
-    net, theta, X, _ = problem((2, 8, 2, 1))
-    sp = lemma2_spanning_point(net, theta, X, 1, eps=0.1, rng=0)
+    net, theta, X, y = problem((2, 8, 2, 1))
+    obj = SquaredLoss(net, X, y)
+    sp = lemma2_spanning_point(obj, theta, 1, eps=0.1, rng=0)
     assert sp.perturbation == 0.0 and np.array_equal(sp.theta, theta)
-    forced = lemma2_spanning_point(net, theta, X, 1, eps=0.1, rng=0, force=True)
+    forced = lemma2_spanning_point(obj, theta, 1, eps=0.1, rng=0, force=True)
     assert 0 < forced.perturbation < 0.1
     with pytest.raises(ValueError, match="fewer than the N"):
-        lemma2_spanning_point(net, theta, X, 2, eps=0.1, rng=0)
+        lemma2_spanning_point(obj, theta, 2, eps=0.1, rng=0)
     with pytest.raises(ValueError, match="eps"):
-        lemma2_spanning_point(net, theta, X, 1, eps=0.0, rng=0)
+        lemma2_spanning_point(obj, theta, 1, eps=0.0, rng=0)
 
 
 def test_lemma16_iii_repairs_a_rank_deficient_weight_after_the_wide_layer():
-    net, theta, X, _ = problem((2, 8, 3, 2, 1))
+    net, theta, X, y = problem((2, 8, 3, 2, 1))
+    obj = SquaredLoss(net, X, y)
     W, b = net.unflatten(theta)
     W[3][1] = W[3][0]                                   # w^3 (2 x 3) of rank 1
     theta = net.flatten(W, b)
-    sp = lemma2_spanning_point(net, theta, X, 1, eps=0.2, rng=0, full_rank_weights=True)
+    sp = lemma2_spanning_point(obj, theta, 1, eps=0.2, rng=0, full_rank_weights=True)
     assert sp.weight_margins[3] > 1e-10 and sp.perturbation > 0
     assert np.linalg.matrix_rank(net.unflatten(sp.theta)[0][3]) == 2
 
@@ -130,8 +133,8 @@ def test_invertible_rows_choose_an_invertible_submatrix():
 
 
 def test_lemma3_realizes_any_preactivation_change():
-    net, theta, X, _ = problem((2, 9, 3, 1), n_samples=7)
-    A = activation_vectors(net, theta, X, 1)
+    net, theta, X, y = problem((2, 9, 3, 1), n_samples=7)
+    A = activation_vectors(SquaredLoss(net, X, y), theta, 1)
     W, _ = net.unflatten(theta)
     realize = lemma3_realizer(A, W[2])
     assert np.array_equal(realize(np.zeros((3, 7))), W[2])
@@ -247,7 +250,7 @@ def test_lemma19_step_realizes_the_next_preactivations(act):
 @pytest.mark.parametrize("act", ["sigmoid", "tanh"])
 def test_theorem3_path_is_non_increasing_and_ends_at_zero_loss(act):
     net, theta, X, y = problem((1, 8, 2, 1), act, n_samples=6, seed=2)
-    path = theorem3_path(net, theta, X, y, eps=0.1, rng=0)
+    path = theorem3_path(SquaredLoss(net, X, y), theta, eps=0.1, rng=0)
     names = [s.name for s in path.segments]
     assert names[-1] == "Lemma 6, Γ₃"
     assert ("Lemma 5" in names) == (act == "sigmoid")   # one sign of w^L matters only when 0 = c
@@ -269,7 +272,7 @@ def test_theorem3_path_is_non_increasing_and_ends_at_zero_loss(act):
 
 def test_theorem5_path_follows_one_minus_s_squared():
     net, theta, X, y = problem((2, 7, 3, 2, 1), n_samples=6, seed=3)
-    path = theorem5_path(net, theta, X, y, eps=0.1, rng=0)
+    path = theorem5_path(SquaredLoss(net, X, y), theta, eps=0.1, rng=0)
     assert path.n_segments == 1 and path.segments[0].kind == "decreasing"
     chk = check_path(path, n_per_segment=400)
     assert chk.max_increase == 0.0 or chk.max_ratio <= 1
@@ -282,34 +285,50 @@ def test_theorem5_path_follows_one_minus_s_squared():
     assert np.array_equal(W[1], W0[1]) and np.array_equal(b[1], b0[1])   # up to the wide layer: fixed
 
 
+def test_path_and_check_use_the_objective_normalisation():
+    net, theta, X, y = problem((2, 7, 3, 2, 1), n_samples=6, seed=3)
+    p_sum = theorem5_path(SquaredLoss(net, X, y), theta)
+    p_half = theorem5_path(SquaredLoss(net, X, y, "half"), theta)
+    assert p_half.net is net and p_half.X is p_half.objective.X and p_half.objective.normalization == "half"
+    assert np.array_equal(p_sum(0.4), p_half(0.4))                      # the path does not depend on c
+    c_sum, c_half = check_path(p_sum, n_per_segment=20), check_path(p_half, n_per_segment=20)
+    r = net(p_sum(0.0), X) - y
+    assert c_sum.start_loss == pytest.approx(r @ r, rel=1e-14)
+    assert c_half.start_loss == pytest.approx(0.5 * (r @ r), rel=1e-14)
+
+
 def test_theorem5_path_covers_a_last_hidden_layer_of_one_neuron():
     net, theta, X, y = problem((2, 8, 1, 1), n_samples=6, seed=4)
     with pytest.raises(ValueError, match="Lemma 5 of 000 needs n_\\(L-1\\) >= 2"):
-        theorem3_path(net, theta, X, y)
-    chk = check_path(theorem5_path(net, theta, X, y), n_per_segment=200)
+        theorem3_path(SquaredLoss(net, X, y), theta)
+    chk = check_path(theorem5_path(SquaredLoss(net, X, y), theta), n_per_segment=200)
     assert chk.non_increasing and chk.final_loss <= 1e-20 * chk.start_loss
 
 
 def test_drivers_reject_networks_outside_the_theorems():
     net, theta, X, y = problem((2, 8, 1), n_samples=6)
     with pytest.raises(ValueError, match="two hidden layers"):
-        theorem3_path(net, theta, X, y)
+        theorem3_path(SquaredLoss(net, X, y), theta)
     net, theta, X, y = problem((2, 4, 2, 1), n_samples=6)
     with pytest.raises(ValueError, match="fewer than"):
-        theorem3_path(net, theta, X, y)
+        theorem3_path(SquaredLoss(net, X, y), theta)
     with pytest.raises(ValueError, match="no hidden layer"):
-        theorem5_path(net, theta, X, y)
+        theorem5_path(SquaredLoss(net, X, y), theta)
     net, theta, X, y = problem((2, 8, 2, 3, 1), n_samples=6)
     with pytest.raises(ValueError, match="non-increasing"):
-        theorem5_path(net, theta, X, y, wide_layer=1)
+        theorem5_path(SquaredLoss(net, X, y), theta, wide_layer=1)
     net, theta, X, y = problem((2, 8, 2, 1), biases=False, n_samples=6)
     with pytest.raises(ValueError, match="no biases"):
-        theorem5_path(net, theta, X, y)
+        theorem5_path(SquaredLoss(net, X, y), theta)
     net, theta, X, y = problem((2, 8, 2, 1), "softplus", n_samples=6)
     with pytest.raises(ValueError, match="class A"):
-        theorem3_path(net, theta, X, y)
-    with pytest.raises(TypeError, match="net"):
-        theorem3_path("net", theta, X, y)
+        theorem3_path(SquaredLoss(net, X, y), theta)
+    with pytest.raises(TypeError, match="objective"):
+        theorem3_path(net, theta)
+    with pytest.raises(TypeError, match="objective"):
+        theorem5_path(net, theta)
+    with pytest.raises(TypeError, match="objective"):
+        lemma2_spanning_point(net, theta, 1, eps=0.1, rng=0)
 
 
 # ---------------------------------------------------------------- checking
@@ -341,10 +360,27 @@ def test_check_path_detects_an_increase():
     g = obj.gradient(theta)
     up = Segment("uphill", "test", "constant", lambda s: theta + 1e-3 * s * g,
                  lambda s: net(theta, X), lambda s: {})
-    path = theorem3_path(net, theta, X, y)
-    bad = Path(net, X, y, [up], path.spanning, theta, "test")
+    path = theorem3_path(SquaredLoss(net, X, y), theta)
+    bad = Path(obj, [up], path.spanning, theta, "test")
     chk = check_path(bad, n_per_segment=50)
     assert not chk.non_increasing and chk.max_increase > 1e-6 and chk.max_ratio > 1e3
     assert np.isclose(chk.worst_t, 1.0)
     with pytest.raises(TypeError, match="path"):
         check_path("path")
+
+
+def test_shade_segments_marks_every_segment():
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    net, theta, X, y = problem((1, 8, 2, 1), n_samples=6, seed=2)
+    path = theorem3_path(SquaredLoss(net, X, y), theta)
+    fig, ax = plt.subplots()
+    shade_segments(ax, path)
+    assert len(ax.patches) == path.n_segments
+    assert [t.get_text() for t in ax.texts] == [s.name for s in path.segments]
+    shade_segments(ax, path, labels=False)
+    assert len(ax.texts) == path.n_segments
+    with pytest.raises(TypeError, match="path"):
+        shade_segments(ax, "path")
+    plt.close(fig)

@@ -6,16 +6,21 @@ B(2) = 0.0757) and from the outputs printed in the public reference notebooks
 loss 4.8174941053601215; 000's notebook (seed 11) prints the loss 0.012729967249371418 at
 weights given to eight decimals.
 """
+import inspect
+
 import numpy as np
 import pytest
+from scipy import optimize
+from scipy.optimize import approx_fprime
 
 from lossland import Network, SquaredLoss
 from lossland.embedding import B_matrix
+from lossland.nonattracting.reference import (REFERENCE_GTOL, SCIPY_BFGS_GTOL, ReferenceFDGradient, ReferenceSetup,
+                                              agreeing_digits, flat_weights, from_lossland, layer_shapes,
+                                              legacy_uniform, reference_forward, reference_loss, rounds_to,
+                                              significant_digits, teacher_student_setup, to_lossland, train_bfgs_fd,
+                                              train_reference_fd, unflat_weights)
 from lossland.optimize import newton_polish
-from lossland.nonattracting.reference import (ReferenceSetup, agreeing_digits, flat_weights, from_lossland, layer_shapes,
-                                legacy_uniform, reference_forward, reference_loss, rounds_to,
-                                significant_digits, teacher_student_setup, to_lossland, train_bfgs_fd,
-                                unflat_weights)
 
 
 def _random_mats(widths, seed):
@@ -97,6 +102,83 @@ def test_teacher_student_setup_draws_in_the_reference_order():
 def test_teacher_student_setup_errors(args, match):
     with pytest.raises(ValueError, match=match):
         teacher_student_setup(*args)
+
+
+# ------------------------------------------------- forward differences, bitwise
+P11_WIDTHS = ((2, 8, 12, 8, 1), 500, (2, 4, 6, 4, 1))                # teacher, samples, student of 000 V-E
+MICRO_WIDTHS = ((2, 3, 3, 1), 30, (2, 2, 2, 1))
+
+
+def scipy_fd(flat, inputs, labels, shapes):
+    """What scipy's BFGS computes without jac: 2-point differences with abs_step sqrt(eps)."""
+    with np.errstate(over="ignore"):
+        return approx_fprime(flat, reference_loss, np.sqrt(np.finfo(float).eps), inputs, labels, shapes)
+
+
+def test_fd_gradient_is_bitwise_scipys_on_the_p11_network():
+    s = teacher_student_setup(0, *P11_WIDTHS)
+    shapes = [m.shape for m in s.student]
+    fd = ReferenceFDGradient(s.inputs, s.labels, shapes)
+    rng = np.random.default_rng(0)
+    x0 = flat_weights(s.student)
+    for scale in (0.0, 1.0, 30.0):                                      # 30: saturated sigmoids, exp overflow
+        x = x0 + scale * rng.standard_normal(x0.size)
+        assert np.array_equal(fd(x), scipy_fd(x, s.inputs, s.labels, shapes))
+
+
+def test_fd_gradient_uses_scipys_relative_step_where_x_plus_h_equals_x():
+    s = teacher_student_setup(1, *MICRO_WIDTHS)
+    shapes = [m.shape for m in s.student]
+    fd = ReferenceFDGradient(s.inputs, s.labels, shapes)
+    x = flat_weights(s.student)
+    x[0], x[-1] = 1e12, -3e11                                           # x + sqrt(eps) == x here
+    h, dx = fd.steps(x)
+    assert h[0] != np.sqrt(np.finfo(float).eps) and np.all(dx != 0)
+    assert np.array_equal(fd(x), scipy_fd(x, s.inputs, s.labels, shapes))
+
+
+def test_fd_gradient_validates_its_input():
+    s = teacher_student_setup(0, *MICRO_WIDTHS)
+    shapes = [m.shape for m in s.student]
+    with pytest.raises(ValueError, match="shapes"):
+        ReferenceFDGradient(s.inputs, s.labels, [(2, 2), (3, 1)])
+    with pytest.raises(ValueError, match="labels"):
+        ReferenceFDGradient(s.inputs, s.labels[:-1], shapes)
+    fd = ReferenceFDGradient(s.inputs, s.labels, shapes)
+    with pytest.raises(ValueError, match="flat"):
+        fd(np.zeros(3))
+    with pytest.raises(ValueError, match="flat"):
+        fd(np.full(fd.n_params, np.nan))
+
+
+@pytest.mark.parametrize("gtol", [SCIPY_BFGS_GTOL, REFERENCE_GTOL])
+def test_fast_training_follows_the_plain_scipy_trajectory_bit_for_bit(gtol):
+    s = teacher_student_setup(2, *MICRO_WIDTHS)
+    x_fast, r_fast = train_reference_fd(s.student, s.inputs, s.labels, gtol, fast=True)
+    x_plain, r_plain = train_reference_fd(s.student, s.inputs, s.labels, gtol, fast=False)
+    assert r_fast.nit == r_plain.nit > 10
+    assert np.array_equal(x_fast, x_plain) and r_fast.fun == r_plain.fun
+    assert r_fast.message == r_plain.message
+    mats, r_bfgs = train_bfgs_fd(s.student, s.inputs, s.labels, gtol)
+    assert np.array_equal(flat_weights(mats), x_plain) and r_bfgs.nit == r_plain.nit
+
+
+def test_one_default_gtol_and_scipys_default_options_for_000_V_E():
+    """Both trainers default to 001 Section 5.4's gtol; SCIPY_BFGS_GTOL is what scipy's default options do."""
+    for f in (train_bfgs_fd, train_reference_fd):
+        assert inspect.signature(f).parameters["gtol"].default == REFERENCE_GTOL == 1e-100
+    s = teacher_student_setup(3, *MICRO_WIDTHS)
+    shapes = [m.shape for m in s.student]
+    with np.errstate(over="ignore"):                                    # the code of 000 V-E: no options, no jac
+        plain = optimize.minimize(reference_loss, flat_weights(s.student), (s.inputs, s.labels, shapes),
+                                  method="BFGS")
+    x, res = train_reference_fd(s.student, s.inputs, s.labels, SCIPY_BFGS_GTOL)
+    assert np.array_equal(x, plain.x) and res.nit == plain.nit and res.status == plain.status
+    x100, res100 = train_reference_fd(s.student, s.inputs, s.labels)
+    assert res100.nit >= res.nit and res100.fun <= res.fun
+    for f in (train_bfgs_fd, train_reference_fd):
+        with pytest.raises(ValueError, match="gtol"):
+            f(s.student, s.inputs, s.labels, gtol=-1.0)
 
 
 # ------------------------------------------------------- the papers' experiments

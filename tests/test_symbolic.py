@@ -137,3 +137,19 @@ def test_errors():
 def test_generic_sigma_rejects_non_positive_widths():
     with pytest.raises(ValueError, match="widths"):
         symbolic_network((1, 0, 1), None)
+
+
+def test_generic_derivative_becomes_the_activation_derivative():
+    from lossland.symbolic import generic_derivative
+    z = sp.Symbol("z", real=True)
+    e = generic_derivative(2 * z, 1) * generic_derivative(z, 2) + generic_derivative(z, 0)
+    for name in ("tanh", "sigmoid"):
+        act = get_activation(name)
+        s = sp.Lambda(act.symbol, act.expr)
+        concrete = e.replace(generic_sigma, s).doit()
+        expected = (sp.diff(act.expr, act.symbol).subs(act.symbol, 2 * z)
+                    * sp.diff(act.expr, act.symbol, 2).subs(act.symbol, z) + act.expr.subs(act.symbol, z))
+        for zv in (-0.7, 0.3, 1.1):
+            assert abs(float((concrete - expected).subs(z, zv))) < 1e-12
+    with pytest.raises(ValueError, match="order"):
+        generic_derivative(z, -1)

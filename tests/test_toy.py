@@ -184,3 +184,25 @@ def test_errors():
         is_non_increasing(toy, [[0.1, 0.2], [0.1, 0.3]], rtol=-1.0)
     with pytest.raises(ValueError, match="z"):
         flow_invariant(toy, (0.1, 0.0))
+
+
+@pytest.mark.parametrize("name", sorted(TOYS))
+def test_flow_and_path(name):
+    from lossland.nonattracting.toy import flow_and_path
+    toy = TOYS[name]
+    z0 = (0.35, 0.5)
+    flow, path = flow_and_path(toy, z0, t_max=50.0, n_eval=50)
+    assert np.array_equal(flow[0], z0) and flow.shape[1] == 2
+    assert np.all(np.diff(toy.value(flow)) <= 1e-12)              # gradient flow never climbs
+    # the same flow as gradient_flow at the same times
+    t_eval = np.r_[0.0, np.geomspace(1e-3, 50.0, 50)]
+    ref = gradient_flow(toy, z0, t_max=50.0, t_eval=t_eval, value_below=-1.0)
+    assert np.allclose(flow, ref.z, atol=1e-12)
+    if toy.attracting:
+        assert path is None
+    else:
+        assert np.array_equal(path, non_increasing_path(toy, z0)) and toy.value(path[-1]) < 0
+    with pytest.raises(ValueError, match="n_eval"):
+        flow_and_path(toy, z0, 1.0, n_eval=0)
+    with pytest.raises(ValueError, match="z0"):
+        flow_and_path(toy, (1.0, 2.0, 3.0), 1.0)

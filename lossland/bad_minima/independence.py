@@ -1,24 +1,11 @@
-"""Assumptions 1 and 2 of paper 004: the function sets B2, B3 and their independence.
+"""Linear independence of 004's function sets: symbolic reduction and numeric rank.
 
-Paper 004 (*Existence of a bad local minimum ... general smooth activations*)
-builds its local minima from data orthogonal to a set of functions of x and
-needs those functions to be linearly independent:
-
-* Assumption 1: B2(x) = {1, sigma, sigma', x sigma', sigma'', x sigma'', x^2 sigma''}
-  is linearly independent, i.e. sigma solves no ODE (6)
-  (A x^2 + B x + C) y'' + (D x + E) y' + F y + G = 0 with (A, ..., G) != 0.
-* Lemma 3 / Proposition 4: the 34 functions B3(x) built from sigma(sigma(x)),
-  sigma'(sigma(x)), sigma''(sigma(x)) and powers of x, sigma, sigma', sigma'',
-  split into B3,1 = {sigma'(sigma) sigma'' x^2}, B3,2 = {sigma'(sigma) sigma''},
-  B3,3 = {sigma''(sigma)} and the rest; N0 = dim span B3. ``"B3"`` closes the
-  printed braces as printed, ``"B3_alt"`` the other way; ``"B3_hessian"`` holds
-  the 19 functions that the gradient and Hessian of F3 at W-hat actually
-  contain (:func:`expansion`, sympy with a generic sigma).
-
-A function of a set is a monomial in seven *atoms*
-``x, sigma(x), sigma'(x), sigma''(x), sigma(sigma(x)), sigma'(sigma(x)), sigma''(sigma(x))``,
-stored as its exponent tuple (:data:`ATOMS`). Two independent ways to decide
-linear independence are offered:
+004 needs the functions of its sets (the catalogue
+:mod:`lossland.bad_minima.function_sets`) linearly independent: Assumption 1
+(B2: sigma solves no ODE (6) (A x^2 + B x + C) y'' + (D x + E) y' + F y + G = 0
+with (A, ..., G) != 0), Lemma 3 (the split of B3 into B3,1, B3,2, B3,3 and
+B~3), Lemma 8 and Claims 1 and 2 of Assumption 2. Two independent ways to
+decide it:
 
 (a) symbolic (:func:`reduction`, :func:`coefficient_matrix`, :func:`exact_rank`,
     :func:`ode6_reduction`, :func:`mish_ode45_reduction`): every atom is written
@@ -28,44 +15,40 @@ linear independence are offered:
     C(x) (the transcendence facts the proofs quote: Liouville, Lemmas 9-12 of
     004), a linear relation among the functions holds iff it holds coefficient
     by coefficient, so the rank of the rational coefficient matrix is the exact
-    dimension of the span.
-(b) numeric (:func:`evaluation_matrix`, :func:`numeric_rank`): the matrix
-    [b_j(x_i)] at seeded random points, its singular values in float64 (from
-    the registry's numpy sigma, sigma', sigma'') or with mpmath at ``dps``
-    digits (from the sympy expression), the rank decision with its margins.
+    dimension of the span (:func:`linear_relations`, :func:`split_gaps`).
+(b) numeric (:func:`evaluation_matrix`, :func:`singular_values`,
+    :func:`numeric_rank`, :func:`reduction_set`): the matrix [b_j(x_i)] at
+    seeded random points or given samples, its singular values in float64 or
+    with mpmath at ``dps`` digits, the rank decision with its margins, and the
+    reduction set red(.) of 004, eq. (109), whose size is N_0.
+
+:func:`polynomial_solutions` is the Liouville criterion of Appendix B
+(chapter G10).
 
 Examples
 --------
->>> from lossland.bad_minima.independence import function_set, exact_rank, numeric_rank
->>> B2 = function_set("B2")
->>> exact_rank(B2, "sigmoid"), exact_rank(B2, "sin")
+>>> from lossland.bad_minima.independence import exact_rank, numeric_rank
+>>> exact_rank("B2", "sigmoid"), exact_rank("B2", "sin")
 (7, 6)
->>> numeric_rank(B2, "exp", dps=30).rank
+>>> numeric_rank("B2", "exp", dps=30).rank
 4
 """
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from functools import lru_cache
-from numbers import Integral
 
 import mpmath
 import numpy as np
 import sympy as sp
 from sympy.polys.matrices import DomainMatrix
 
-from ..activations import Activation, get_activation
+from .._validation import as_float_array, check_dps, check_int, check_real
+from ..activations import Activation
+from ._common import activation_key, mp_greedy_basis, mp_log10
+from .function_sets import ATOMS, FunctionSet, _as_analytic, as_function_set, evaluate, function_exprs
 
 __all__ = [
-    "ATOMS",
-    "FunctionSet",
-    "function_set",
-    "Expansion",
-    "expansion",
-    "expansion_functions",
-    "FUNCTION_SETS",
-    "function_exprs",
     "Reduction",
     "reduction",
     "verify_reduction",
@@ -74,306 +57,24 @@ __all__ = [
     "linear_relations",
     "check_relation",
     "relation_text",
+    "split_gaps",
     "OdeReduction",
     "ode6_reduction",
     "mish_ode45_reduction",
     "mish_tau",
+    "sample_points",
     "evaluation_matrix",
     "singular_values",
     "RankReport",
     "rank_report",
     "format_log10",
     "numeric_rank",
-    "sample_points",
+    "reduction_set",
+    "numeric_relations",
+    "polynomial_solutions",
 ]
 
 _x = Activation.symbol
-
-ATOMS: tuple[str, ...] = ("x", "s", "s1", "s2", "ss", "s1s", "s2s")
-"""Atom names: x, sigma(x), sigma'(x), sigma''(x), sigma(sigma(x)), sigma'(sigma(x)), sigma''(sigma(x))."""
-
-_ATOM_TEXT = ("x", "σ", "σ′", "σ″", "σ(σ)", "σ′(σ)", "σ″(σ)")
-_ATOM_LATEX = ("x", r"\sigma", r"\sigma'", r"\sigma''", r"\sigma(\sigma)", r"\sigma'(\sigma)",
-               r"\sigma''(\sigma)")
-
-
-def _m(**powers) -> tuple[int, ...]:
-    """Exponent tuple of a monomial in the atoms, e.g. ``_m(x=2, s2=1)`` = x^2 sigma''."""
-    bad = set(powers) - set(ATOMS)
-    if bad:
-        raise ValueError(f"unknown atom(s) {sorted(bad)}; expected names from {ATOMS}")
-    return tuple(int(powers.get(a, 0)) for a in ATOMS)
-
-
-def _times(base, factor):
-    return tuple(b + f for b, f in zip(base, factor))
-
-
-# ------------------------------------------------------------------ the sets
-@dataclass(frozen=True)
-class FunctionSet:
-    """A finite list of functions of x, each a monomial in the :data:`ATOMS`.
-
-    Attributes
-    ----------
-    name : str
-        Key in :data:`FUNCTION_SETS`.
-    members : tuple of tuple of int
-        Exponent tuples (one per function, in the paper's order).
-    groups : dict
-        Named index lists, e.g. ``{"B31": (..), "B32": (..), "B33": (..), "rest": (..)}``.
-    source : str
-        Where the set is printed in 004.
-    """
-
-    name: str
-    members: tuple
-    groups: dict = field(default_factory=dict)
-    source: str = ""
-
-    def __len__(self):
-        return len(self.members)
-
-    def __hash__(self):
-        return hash((self.name, self.members))
-
-    @property
-    def composite(self) -> bool:
-        """True when some member involves sigma(sigma(x)) or its derivatives."""
-        return any(any(m[4:]) for m in self.members)
-
-    def labels(self, latex: bool = False) -> list[str]:
-        """Readable names of the members, e.g. ``x²σ″`` (``latex=True``: ``x^{2}\\sigma''``)."""
-        names = _ATOM_LATEX if latex else _ATOM_TEXT
-        order = (4, 5, 6, 1, 2, 3, 0)      # outer factors first, x last, as 004 prints
-        sup = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
-        out = []
-        for m in self.members:
-            parts = []
-            for k in order:
-                if m[k] == 0:
-                    continue
-                p = m[k]
-                if latex:
-                    parts.append(names[k] if p == 1 else (f"{names[k]}^{{{p}}}" if k == 0
-                                                          else f"({names[k]})^{{{p}}}"))
-                else:
-                    parts.append(names[k] + (str(p).translate(sup) if p > 1 else ""))
-            out.append(("\\," if latex else "").join(parts) or "1")
-        return out
-
-    def subset(self, group: str) -> "FunctionSet":
-        """The members of one group as a FunctionSet (e.g. ``"rest"`` = B̃3)."""
-        if group not in self.groups:
-            raise ValueError(f"group must be one of {sorted(self.groups)}, got {group!r}")
-        return FunctionSet(f"{self.name}[{group}]", tuple(self.members[i] for i in self.groups[group]),
-                           {}, self.source)
-
-    def index(self, **powers) -> int:
-        """Position of the monomial given by atom powers (``index(x=2, s2=1)``)."""
-        key = _m(**powers)
-        if key not in self.members:
-            raise ValueError(f"{key} is not a member of {self.name}")
-        return self.members.index(key)
-
-
-def _b2_members(inner=False):
-    """B2 of Assumption 1 (inner=False) or B2(sigma(x)) of Lemma 8 (inner=True)."""
-    if not inner:
-        return (_m(), _m(s=1), _m(s1=1), _m(x=1, s1=1), _m(s2=1), _m(x=1, s2=1), _m(x=2, s2=1))
-    return (_m(), _m(ss=1), _m(s1s=1), _m(s=1, s1s=1), _m(s2s=1), _m(s=1, s2s=1), _m(s=2, s2s=1))
-
-
-_INNER_S1S = (_m(), _m(s=1), _m(s1=1), _m(s1=1, x=1), _m(s2=1), _m(s2=1, x=1), _m(s2=1, x=2))
-_INNER_S2S_HESSIAN = (_m(), _m(s=1), _m(s=2), _m(s1=1), _m(s1=1, x=1), _m(s1=2), _m(s1=2, x=1),
-                      _m(s1=2, x=2), _m(s=1, s1=1), _m(s=1, s1=1, x=1))
-_INNER_S2S_PRINTED = (_m(), _m(s=1), _m(s=2), _m(s1=1), _m(s1=1, x=1),
-                      _m(s2=1), _m(s2=1, x=1), _m(s2=1, x=2),
-                      _m(s1=2), _m(s1=2, x=1), _m(s1=2, x=2),
-                      _m(s=1, s1=1), _m(s=1, s1=1, x=1),
-                      _m(s=1, s2=1), _m(s=1, s2=1, x=1), _m(s=1, s2=1, x=2),
-                      _m(s1=1, s2=1), _m(s1=1, s2=1, x=1), _m(s1=1, s2=1, x=2), _m(s1=1, s2=1, x=3))
-
-
-def _b3(variant: str) -> FunctionSet:
-    members = [_m(), _m(ss=1)]
-    members += [_times(q, _m(s1s=1)) for q in _INNER_S1S]
-    if variant == "printed":
-        members += [_times(q, _m(s2s=1)) for q in _INNER_S2S_PRINTED]
-        members += [_m(s2=2, x=k) for k in range(5)]
-        source = "004, Lemma 3 and eq. (92)-(94), read as printed (sigma'(x)'sigma''(x) = sigma' sigma'')"
-        name = "B3"
-    elif variant == "alt":
-        members += [_times(q, _m(s2s=1)) for q in _INNER_S2S_PRINTED]
-        members += [_m(s2s=1, s2=2, x=k) for k in range(5)]
-        source = ("004, Lemma 3 with sigma''(x)^2{1, ..., x^4} read inside the sigma''(sigma(x)) "
-                  "group (the other way to close the braces)")
-        name = "B3_alt"
-    else:
-        members += [_times(q, _m(s2s=1)) for q in _INNER_S2S_HESSIAN]
-        source = ("the functions in the gradient and Hessian of F3 at W = (1, 0, 1, 0, w3, 0) "
-                  "(004, proof of Proposition 4, eq. (126)-(143))")
-        name = "B3_hessian"
-    members = tuple(members)
-    special = {"B31": members.index(_m(s1s=1, s2=1, x=2)), "B32": members.index(_m(s1s=1, s2=1)),
-               "B33": members.index(_m(s2s=1))}
-    groups = {k: (v,) for k, v in special.items()}
-    groups["rest"] = tuple(i for i in range(len(members)) if i not in special.values())
-    return FunctionSet(name, members, groups, source)
-
-
-def _claim_sets():
-    mons = [_m(x=i, s=j) for i in range(3) for j in range(3) if i + j <= 2]
-    c2 = tuple(_times(q, f) for f in (_m(), _m(ss=1), _m(s1s=1), _m(s2s=1)) for q in mons)
-    c1 = tuple(_m(x=i, s=j, ss=k) for k in range(4) for j in range(4) for i in range(4) if i + j + k <= 3)
-    return (FunctionSet("claim2", c2, {}, "004, Claim 2 truncated: {1, σ(σ), σ′(σ), σ″(σ)} times "
-                        "x^i σ^j, i + j <= 2"),
-            FunctionSet("claim1", c1, {}, "004, Claim 1 truncated: x^i σ^j σ(σ)^k, i + j + k <= 3"))
-
-
-def _build_sets():
-    b2 = _b2_members()
-    printed_b2 = b2[:6] + (_m(x=1, s2=1),)            # 004 prints x sigma'' twice
-    inner = _b2_members(inner=True)
-    printed_inner = inner[:6] + (_m(s=1, s2s=1),)     # Lemma 8 prints sigma sigma''(sigma) twice
-    c2, c1 = _claim_sets()
-    sets = {
-        "B2": FunctionSet("B2", b2, {}, "004, Assumption 1 (the ODE (6)); eq. (49)"),
-        "B2_printed": FunctionSet("B2_printed", printed_b2, {}, "004, Assumption 1 as printed"),
-        "B2_composite": FunctionSet("B2_composite", inner, {}, "004, Lemma 8 and eq. (108)"),
-        "B2_composite_printed": FunctionSet("B2_composite_printed", printed_inner, {},
-                                            "004, Lemma 8 as printed"),
-        "B3": _b3("printed"),
-        "B3_alt": _b3("alt"),
-        "B3_hessian": _b3("hessian"),
-        "claim1": c1,
-        "claim2": c2,
-    }
-    return sets
-
-
-FUNCTION_SETS: dict[str, FunctionSet] = _build_sets()
-"""The sets by name: B2, B2_printed, B2_composite (Lemma 8), B2_composite_printed,
-B3 (the 34 of Lemma 3, braces as printed), B3_alt (the 34 with sigma''^2 x^k inside the
-sigma''(sigma) group), B3_hessian (the 19 of the second-order expansion),
-claim1, claim2 (finite truncations of Claims 1 and 2)."""
-
-
-@dataclass(frozen=True)
-class Expansion:
-    """Gradient and Hessian of the width-1 network at W-hat in terms of a function set.
-
-    ``gradient[p]`` and ``hessian[p][q]`` are rows of sympy coefficients c_j
-    (polynomials in the outer weight) with dF/dp = sum_j c_j b_j(x) and
-    d2F/dp dq = sum_j c_j b_j(x), b_j the members of ``functions``.
-    """
-
-    depth: int
-    params: tuple
-    outer: sp.Symbol
-    functions: FunctionSet
-    gradient: sp.Matrix
-    hessian: tuple
-
-    def weighted_hessian(self, inner):
-        """sum_i Delta Y_i d2F(x_i)/dp dq when <Delta Y, b_j> = ``inner[j]`` (a sequence)."""
-        if len(inner) != len(self.functions):
-            raise ValueError(f"inner must have {len(self.functions)} entries, got {len(inner)}")
-        v = sp.Matrix(list(inner))
-        n = len(self.params)
-        return sp.Matrix(n, n, lambda p, q: (self.hessian[p][q] * v)[0])
-
-
-@lru_cache(maxsize=None)
-def expansion(depth: int = 3) -> Expansion:
-    """The gradient and Hessian of the width-1 network at W-hat, with a generic sigma (sympy).
-
-    depth 2: F2 = w2 sigma(w1 x + b1) + b2 at (w1, b1, w2, b2) = (1, 0, w2, 0)
-    (004, eq. (5), proof of Proposition 2); depth 3: F3 = w3 sigma(w2 sigma(w1 x + b1)
-    + b2) + b3 at (1, 0, 1, 0, w3, 0) (eq. (100), proof of Proposition 4).
-    sigma is an undefined sympy function, so the result holds for every
-    activation. Every entry is expanded into products of the :data:`ATOMS`;
-    the distinct products (numeric factors and powers of the outer weight
-    stripped) form ``functions``, with groups ``"gradient"`` (appearing in the
-    gradient) and ``"hessian"`` (only in the Hessian). The gradient and
-    Hessian of sum_i (F(x_i) - y_i)^2 at W-hat see the data only through
-    <Delta Y, b_j> for these b_j.
-    """
-    if isinstance(depth, bool) or not isinstance(depth, Integral) or depth not in (2, 3):
-        raise ValueError(f"depth must be 2 or 3, got {depth!r}")
-    sg = sp.Function("sigma")
-    w1, b1, w2, b2, w3, b3 = sp.symbols("w1 b1 w2 b2 w3 b3", real=True)
-    if depth == 2:
-        F, params, at, outer = w2 * sg(w1 * _x + b1) + b2, (w1, b1, w2, b2), {w1: 1, b1: 0, b2: 0}, w2
-    else:
-        F = w3 * sg(w2 * sg(w1 * _x + b1) + b2) + b3
-        params, at, outer = (w1, b1, w2, b2, w3, b3), {w1: 1, b1: 0, w2: 1, b2: 0, b3: 0}, w3
-    s = sg(_x)
-    syms = sp.symbols("A0:7")
-    table = {sp.Derivative(sg(s), (s, 2)): syms[6], sp.Derivative(sg(s), s): syms[5], sg(s): syms[4],
-             sp.Derivative(s, (_x, 2)): syms[3], sp.Derivative(s, _x): syms[2], s: syms[1]}
-
-    def terms(expr):
-        e = sp.expand(expr.subs(at).doit().xreplace(table))
-        d = sp.Poly(e, _x, *syms[1:]).as_dict() if e != 0 else {}
-        return {mono: sp.sympify(c) for mono, c in d.items()}
-
-    n = len(params)
-    grad = [terms(sp.diff(F, p)) for p in params]
-    hess = [[terms(sp.diff(F, params[p], params[q])) for q in range(n)] for p in range(n)]
-    gset = set().union(*grad)
-    hset = set().union(*(h for row in hess for h in row))
-    members = tuple(sorted(gset)) + tuple(sorted(hset - gset))
-    index = {m: j for j, m in enumerate(members)}
-    groups = {"gradient": tuple(range(len(gset))), "hessian": tuple(range(len(gset), len(members)))}
-    fs = FunctionSet(f"expansion{depth}", members, groups,
-                     f"gradient and Hessian of F{depth} at W-hat (sympy, generic sigma)")
-
-    def row(d):
-        r = sp.zeros(1, len(members))
-        for mono, c in d.items():
-            r[index[mono]] = c
-        return r
-
-    G = sp.Matrix.vstack(*[row(g) for g in grad])
-    H = tuple(tuple(row(hess[p][q]) for q in range(n)) for p in range(n))
-    return Expansion(depth, params, outer, fs, G, H)
-
-
-def expansion_functions(depth: int = 3) -> FunctionSet:
-    """The function set of :func:`expansion` (B2 for depth 2; the 19 functions of B3_hessian for depth 3)."""
-    return expansion(depth).functions
-
-
-def function_set(name: str) -> FunctionSet:
-    """Return the set called ``name`` from :data:`FUNCTION_SETS`."""
-    if isinstance(name, FunctionSet):
-        return name
-    if not isinstance(name, str):
-        raise TypeError(f"name must be a str or FunctionSet, got {type(name).__name__}")
-    if name not in FUNCTION_SETS:
-        raise ValueError(f"unknown function set {name!r}; expected one of {', '.join(FUNCTION_SETS)}")
-    return FUNCTION_SETS[name]
-
-
-def _as_set(fset) -> FunctionSet:
-    if isinstance(fset, FunctionSet):
-        return fset
-    if isinstance(fset, str):
-        return function_set(fset)
-    raise TypeError(f"fset must be a FunctionSet or a set name, got {type(fset).__name__}")
-
-
-def _as_analytic(activation) -> Activation:
-    act = get_activation(activation)
-    if not act.smooth:
-        raise ValueError(f"activation {act.name!r} is not analytic (C^2 fails); "
-                         "Assumptions 1 and 2 of 004 concern analytic activations")
-    return act
-
-
-def _key(act: Activation) -> tuple:
-    return (act.name, tuple(sorted(act.params.items())), sp.srepr(act.expr))
 
 
 def _cached(fn):
@@ -381,7 +82,7 @@ def _cached(fn):
     store = {}
 
     def wrapper(act, *args):
-        k = (_key(act),) + args
+        k = (activation_key(act),) + args
         if k not in store:
             store[k] = fn(act, *args)
         return store[k]
@@ -389,18 +90,6 @@ def _cached(fn):
     wrapper.__doc__, wrapper.__name__ = fn.__doc__, fn.__name__
     return wrapper
 
-
-@_cached
-def _atom_exprs(act: Activation) -> tuple:
-    s0, s1, s2 = act.derivative_exprs()
-    return (_x, s0, s1, s2, s0.subs(_x, s0), s1.subs(_x, s0), s2.subs(_x, s0))
-
-
-def function_exprs(fset, activation) -> list:
-    """The members of ``fset`` as sympy expressions in ``Activation.symbol`` (sigma = ``expr``)."""
-    fs, act = _as_set(fset), _as_analytic(activation)
-    atoms = _atom_exprs(act)
-    return [sp.Mul(*[a**p for a, p in zip(atoms, m) if p]) for m in fs.members]
 
 
 # ------------------------------------------------------ symbolic reduction
@@ -588,7 +277,7 @@ def coefficient_matrix(fset, activation):
     modulo the relations of the reduction). Returns ``(monomials, M)``. With
     algebraically independent generators, rank M = dim span of the set.
     """
-    fs, act = _as_set(fset), _as_analytic(activation)
+    fs, act = as_function_set(fset), _as_analytic(activation)
     monos, M = _coefficient_matrix(act, fs)
     return monos, M.to_Matrix()
 
@@ -602,7 +291,7 @@ def exact_rank(fset, activation, columns=None) -> int:
     independent over C(x)); :func:`numeric_rank` checks it without that
     assumption.
     """
-    fs, act = _as_set(fset), _as_analytic(activation)
+    fs, act = as_function_set(fset), _as_analytic(activation)
     M = _coefficient_matrix(act, fs)[1]
     if columns is not None:
         cols = [int(c) for c in columns]
@@ -614,7 +303,7 @@ def exact_rank(fset, activation, columns=None) -> int:
 
 def linear_relations(fset, activation) -> list:
     """A basis of the rational vectors c with sum_j c_j b_j = 0 (nullspace of the coefficient matrix)."""
-    fs, act = _as_set(fset), _as_analytic(activation)
+    fs, act = as_function_set(fset), _as_analytic(activation)
     _, M = _coefficient_matrix(act, fs)
     out = []
     for v in M.nullspace().to_Matrix().tolist():
@@ -631,7 +320,7 @@ def linear_relations(fset, activation) -> list:
 
 def relation_text(fset, coeffs) -> str:
     """A linear relation sum_j c_j b_j = 0 written out, e.g. ``"σ − σ″ = 0"`` (unit coefficients dropped)."""
-    fs = _as_set(fset)
+    fs = as_function_set(fset)
     if len(coeffs) != len(fs):
         raise ValueError(f"coeffs must have {len(fs)} entries, got {len(coeffs)}")
     out = ""
@@ -648,7 +337,7 @@ def relation_text(fset, coeffs) -> str:
 
 def check_relation(fset, activation, coeffs) -> bool:
     """True when sum_j c_j b_j(x) simplifies to 0 as a function of x (sympy, no generators)."""
-    fs = _as_set(fset)
+    fs = as_function_set(fset)
     if len(coeffs) != len(fs):
         raise ValueError(f"coeffs must have {len(fs)} entries, got {len(coeffs)}")
     exprs = function_exprs(fs, activation)
@@ -740,8 +429,7 @@ def mish_ode45_reduction() -> OdeReduction:
 # ------------------------------------------------------------- numerics
 def sample_points(n_points, seed=0, interval=(-4.0, 4.0)) -> np.ndarray:
     """``n_points`` sorted points drawn uniformly from ``interval`` with ``default_rng(seed)``."""
-    if isinstance(n_points, bool) or not isinstance(n_points, Integral) or n_points < 1:
-        raise ValueError(f"n_points must be a positive integer, got {n_points!r}")
+    n_points = check_int(n_points, "n_points", 1)
     try:
         lo, hi = (float(v) for v in interval)
     except (TypeError, ValueError):
@@ -749,88 +437,61 @@ def sample_points(n_points, seed=0, interval=(-4.0, 4.0)) -> np.ndarray:
     if not (math.isfinite(lo) and math.isfinite(hi) and lo < hi):
         raise ValueError(f"interval must be finite with lo < hi, got {interval!r}")
     rng = np.random.default_rng(seed)
-    return np.sort(rng.uniform(lo, hi, int(n_points)))
-
-
-@_cached
-def _mp_atoms(act: Activation):
-    return tuple(sp.lambdify(_x, e, modules="mpmath") for e in _atom_exprs(act))
-
-
-def _np_atoms(act: Activation, t):
-    s0, s1, s2 = act.f(t), act.d1(t), act.d2(t)
-    return (t, s0, s1, s2, act.f(s0), act.d1(s0), act.d2(s0))
-
-
-def _check_dps(dps):
-    if dps is None:
-        return None
-    if isinstance(dps, bool) or not isinstance(dps, Integral) or not 15 <= dps <= 1000:
-        raise ValueError(f"dps must be None (float64) or an integer in [15, 1000], got {dps!r}")
-    return int(dps)
+    return np.sort(rng.uniform(lo, hi, n_points))
 
 
 def evaluation_matrix(fset, activation, points, dps=None):
-    """The matrix [b_j(x_i)] of ``fset`` at ``points``.
+    """The matrix [b_j(x_i)] of ``fset`` at ``points``: float64 array, or an ``mpmath.matrix`` at ``dps`` digits.
 
-    ``dps=None``: a float64 numpy array from the registry's numpy sigma,
-    sigma', sigma''. ``dps=k``: an ``mpmath.matrix`` computed at k significant
-    digits from the sympy expression ``Activation.expr`` (the points are taken
-    exactly as the binary floats given).
+    The values are those of :func:`lossland.bad_minima.function_sets.evaluate`.
     """
-    fs, act = _as_set(fset), _as_analytic(activation)
-    dps = _check_dps(dps)
-    pts = np.asarray(points, dtype=float)
-    if pts.ndim != 1 or pts.size == 0 or not np.all(np.isfinite(pts)):
-        raise ValueError("points must be a non-empty 1-d array of finite numbers")
-    E = np.array(fs.members)
+    rows = evaluate(fset, activation, points, dps=dps)
     if dps is None:
-        with np.errstate(over="ignore", invalid="ignore"):
-            atoms = _np_atoms(act, pts)
-            out = np.ones((pts.size, len(fs)))
-            for k, a in enumerate(atoms):
-                out *= a[:, None] ** E[None, :, k]
-        if not np.all(np.isfinite(out)):
-            raise ValueError("float64 evaluation overflowed: use a smaller interval or dps")
-        return out
-    funcs = _mp_atoms(act)
+        return rows
     with mpmath.workdps(dps):
-        M = mpmath.matrix(pts.size, len(fs))
-        for i, p in enumerate(pts):
-            vals = [f(mpmath.mpf(float(p))) for f in funcs]
-            for j, m in enumerate(fs.members):
-                r = mpmath.mpf(1)
-                for v, k in zip(vals, m):
-                    if k:
-                        r *= v**k
-                M[i, j] = r
-    return M
+        return mpmath.matrix(rows)
 
 
 def singular_values(matrix, dps=None):
-    """Singular values (descending) after scaling every column to unit 2-norm.
+    """log10 of the singular values (descending) after scaling every column to unit 2-norm.
 
-    Returns log10 of the singular values as a float array (mpmath values can
-    lie far below the float64 range). Column scaling does not change the rank.
+    ``matrix``: a 2-d float array, or an ``mpmath.matrix`` together with its
+    working precision ``dps``. Returns a float array (mpmath values can lie far
+    below the float64 range; a zero column gives ``-inf``). Column scaling does
+    not change the rank. Raises ``ValueError`` for NaN/inf entries, an empty
+    matrix, or a matrix that is zero (whose rank needs no decision and
+    admits no relative tolerance).
     """
     if isinstance(matrix, mpmath.matrix):
         if dps is None:
             raise ValueError("dps must be given for an mpmath matrix")
-        with mpmath.workdps(_check_dps(dps)):
+        with mpmath.workdps(check_dps(dps)):
             A = matrix.copy()
+            if A.rows == 0 or A.cols == 0:
+                raise ValueError("matrix must not be empty")
+            if not all(mpmath.isfinite(A[i, j]) for i in range(A.rows) for j in range(A.cols)):
+                raise ValueError("matrix contains NaN or inf entries")
+            nonzero = False
             for j in range(A.cols):
                 nrm = mpmath.sqrt(mpmath.fsum(A[i, j] ** 2 for i in range(A.rows)))
                 if nrm == 0:
                     continue                  # a zero column: a zero singular value
+                nonzero = True
                 for i in range(A.rows):
                     A[i, j] /= nrm
+            if not nonzero:
+                raise ValueError("matrix is zero: its rank is 0, no singular values to compare")
             S = mpmath.svd_r(A, compute_uv=False)
             vals = sorted((S[i] for i in range(len(S))), reverse=True)
             return np.array([float(mpmath.log10(v)) if v > 0 else -np.inf for v in vals])
-    A = np.asarray(matrix, dtype=float)
-    if A.ndim != 2:
-        raise ValueError("matrix must be 2-d")
+    if dps is not None:
+        raise ValueError("dps is only for an mpmath matrix; a float array is decided in float64")
+    A = as_float_array(matrix, "matrix", ndim=2)
+    if A.size == 0:
+        raise ValueError(f"matrix must not be empty, got shape {A.shape}")
     nrm = np.linalg.norm(A, axis=0)
+    if not np.any(nrm):
+        raise ValueError("matrix is zero: its rank is 0, no singular values to compare")
     s = np.linalg.svd(A / np.where(nrm == 0, 1.0, nrm), compute_uv=False)
     with np.errstate(divide="ignore"):
         return np.log10(s)
@@ -890,31 +551,147 @@ def format_log10(v: float) -> str:
 
 
 def rank_report(log10_sv, n_points, dps=None, log10_tol=None) -> RankReport:
-    """Decide the rank from log10 singular values.
+    """Decide the rank from log10 singular values (as :func:`singular_values` returns them).
 
+    ``n_points``: the number of sample points (rows), an integer >= 1.
     Default tolerance: float64 max(N, n) eps s_max (numpy's matrix_rank rule);
     mpmath s_max 10^(-dps/2): evaluations carry relative errors of about
     10^-dps, so half the digits are left as a margin on each side.
     """
-    lsv = np.sort(np.asarray(log10_sv, dtype=float))[::-1]
+    lsv = _log10_values(log10_sv)
+    if lsv.size == 0:
+        raise ValueError("log10_sv must not be empty")
+    lsv = np.sort(lsv)[::-1]
+    if not np.isfinite(lsv[0]):
+        raise ValueError("log10_sv: every singular value is zero, no relative tolerance exists")
+    n_points = check_int(n_points, "n_points", 1)
+    dps = check_dps(dps, allow_none=True)
     n = lsv.size
     if log10_tol is None:
         if dps is None:
             log10_tol = lsv[0] + math.log10(max(n_points, n) * np.finfo(float).eps)
         else:
             log10_tol = lsv[0] - dps / 2
+    else:
+        log10_tol = check_real(log10_tol, "log10_tol")
     rank = int(np.sum(lsv > log10_tol))
-    return RankReport(rank, n, int(n_points), dps, lsv, float(log10_tol))
+    return RankReport(rank, n, n_points, dps, lsv, float(log10_tol))
+
+
+def _log10_values(values) -> np.ndarray:
+    """log10 singular values as a 1-d float array; -inf (a zero singular value) is allowed, NaN and +inf not."""
+    if values is None or isinstance(values, (str, bytes)):
+        raise TypeError(f"log10_sv must be an array of real numbers, got {values!r}")
+    try:
+        arr = np.asarray(values, dtype=float)
+    except (TypeError, ValueError):
+        raise TypeError(f"log10_sv must be an array of real numbers, got {type(values).__name__}") from None
+    if arr.ndim != 1:
+        raise ValueError(f"log10_sv must be a 1-d array, got shape {arr.shape}")
+    if np.any(np.isnan(arr)) or np.any(arr == np.inf):
+        raise ValueError("log10_sv contains NaN or +inf (expected log10 of singular values, -inf for zero)")
+    return arr
 
 
 def numeric_rank(fset, activation, n_points=None, seed=0, interval=(-4.0, 4.0), dps=None,
                  log10_tol=None) -> RankReport:
     """Rank of [b_j(x_i)] at ``n_points`` seeded random points (default 2 len(fset) + 10)."""
-    fs = _as_set(fset)
+    fs = as_function_set(fset)
     n = 2 * len(fs) + 10 if n_points is None else n_points
     pts = sample_points(n, seed, interval)
     M = evaluation_matrix(fs, activation, pts, dps=dps)
-    return rank_report(singular_values(M, dps=_check_dps(dps)), n, dps, log10_tol)
+    return rank_report(singular_values(M, dps=dps), n, dps, log10_tol)
+
+
+def reduction_set(activation, x, names="B3_nested", *, dps: int = 60, rtol: float = 1e-40) -> dict:
+    """The reduction set red(B) of 004, eq. (109), of a function set at the samples ``x``.
+
+    ``names``: a set, a catalogue name or ASCII names (default the 34 of
+    ``"B3_nested"``). Gram-Schmidt in ``dps``-digit arithmetic over the columns
+    in order; a column is dropped when its residual is at most ``rtol`` times
+    its norm (it lies in the span of the earlier ones). Returns a dict with
+    ``rank`` (= |red|), ``kept`` and ``dropped`` (names), ``log10_ratios``
+    (name -> log10 of its residual over its norm), and the decision margins
+    ``log10_kept_min`` (smallest residual ratio kept) and
+    ``log10_dropped_max`` (largest ratio dropped; ``-inf`` if none).
+    """
+    fs = as_function_set(names, "names")
+    dps = check_dps(dps, 20)
+    rtol = check_real(rtol, "rtol", positive=True)
+    rows = evaluate(fs, activation, x, dps=dps)
+    with mpmath.workdps(dps):
+        cols = [[r[j] for r in rows] for j in range(len(fs))]
+        _, kept, ratios = mp_greedy_basis(cols, mpmath.mpf(rtol))
+        lg = mp_log10(ratios)
+    names = fs.names
+    kept_names = [names[j] for j in kept]
+    dropped = [n for j, n in enumerate(names) if j not in kept]
+    return {"rank": len(kept), "kept": kept_names, "dropped": dropped, "log10_ratios": dict(zip(names, lg)),
+            "log10_kept_min": min(lg[j] for j in kept) if kept else -np.inf,
+            "log10_dropped_max": max((lg[j] for j in range(len(names)) if j not in kept), default=-np.inf)}
+
+
+def numeric_relations(fset, activation, k: int, n_points: int = 40):
+    """The k linear relations of a rank-deficient set read off float64 numbers, as rational vectors.
+
+    The last k right singular vectors of [b_j(x_i)] (columns scaled to unit
+    norm, at :func:`sample_points`) span the numerical null space; pivoted QR
+    picks k columns and the basis is brought to reduced row echelon form.
+    Returns ``(R, deviation)``: R a sympy Matrix of the entries rounded to 8
+    digits and made rational (``nsimplify``), and the largest distance of an
+    entry from an integer (small when the relations have integer
+    coefficients, as for exp and sin on B2, chapter G3). Compare with the exact
+    :func:`linear_relations`.
+    """
+    from scipy.linalg import qr
+
+    fs = as_function_set(fset)
+    k = check_int(k, "k", 1, len(fs))
+    A = evaluation_matrix(fs, activation, sample_points(n_points))
+    nrm = np.linalg.norm(A, axis=0)
+    V = np.linalg.svd(A / nrm)[2][-k:] / nrm
+    piv = qr(V, pivoting=True)[2][:k]
+    R = np.linalg.solve(V[:, piv], V)                        # reduced row echelon form
+    dev = float(np.abs(R - np.round(R)).max())               # how far from integers
+    return sp.Matrix(R).applyfunc(lambda c: sp.nsimplify(round(c, 8))), dev
+
+
+def split_gaps(fset, activation) -> list:
+    """The exact rank gained by adding B31, B32, B33 to B~3 (the "rest" group), one at a time and together.
+
+    Returns ``[g1, g2, g3, g_all]``; Lemma 3 of 004 (span B3,i meets span B~3
+    only in 0, the B3,i independent) holds exactly when this is [1, 1, 1, 3].
+    ``fset`` must have the groups B31, B32, B33 and rest (the B3 sets of the
+    catalogue).
+    """
+    fs = as_function_set(fset)
+    missing = {"B31", "B32", "B33", "rest"} - set(fs.groups)
+    if missing:
+        raise ValueError(f"fset must have the groups B31, B32, B33 and rest; {fs.name} lacks {sorted(missing)}")
+    rest = list(fs.groups["rest"])
+    base = exact_rank(fs, activation, columns=rest)
+    gaps = [exact_rank(fs, activation, columns=rest + list(fs.groups[g])) - base for g in ("B31", "B32", "B33")]
+    return gaps + [exact_rank(fs, activation) - base]
+
+
+# ------------------------------------------------ differential algebra (G10)
+def polynomial_solutions(rhs, degree: int) -> list:
+    """The polynomial solutions R of degree <= ``degree`` of R' - 2 x R = rhs (004, Appendix B).
+
+    By Liouville's theorem, int f e^{-x^2} dx is elementary (for a rational f)
+    iff R' - 2 x R = f has a rational solution R, and then the antiderivative
+    is R e^{-x^2}; for a polynomial f it suffices to look at polynomials.
+    ``rhs`` is a sympy expression in ``Activation.symbol``; returns the list of
+    solutions (empty if none).
+    """
+    degree = check_int(degree, "degree", 0)
+    rhs = sp.sympify(rhs)
+    if not rhs.free_symbols <= {_x}:
+        raise ValueError(f"rhs must be an expression in {_x}, got {rhs}")
+    c = sp.symbols(f"c0:{degree + 1}")
+    R = sum(ci * _x**i for i, ci in enumerate(c))
+    eqs = sp.Poly(sp.expand(sp.diff(R, _x) - 2 * _x * R - rhs), _x).coeffs()
+    return [R.subs(sol) for sol in sp.solve(eqs, c, dict=True)]
 
 
 def verify_reduction(activation) -> dict:

@@ -28,13 +28,15 @@ Tolerances are documented per function; the notebooks print the margins.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from numbers import Integral, Real
+from numbers import Integral
+from typing import NamedTuple
 
 import numpy as np
 from scipy import optimize as _sopt
 
+from .._validation import as_float_array, check_network, check_objective, check_real
 from ..derivatives import SquaredLoss
-from ..embedding import D_matrix
+from ..embedding import D_matrix, embed_neuron
 from ..network import Network
 
 __all__ = [
@@ -46,6 +48,8 @@ __all__ = [
     "check_outgoing_sum",
     "check_D_zero",
     "D_from_gradient",
+    "DBound",
+    "D_bound",
     "check_proposition1",
     "add_dead_neuron",
 ]
@@ -95,29 +99,10 @@ def _zero_test(name, measured, tol, scale=float("nan")):
     return ConditionCheck(name, bool(measured <= tol), float(measured), float(tol), float(scale))
 
 
-def _check_net(net):
-    if not isinstance(net, Network):
-        raise TypeError(f"net must be a lossland.Network, got {type(net).__name__}")
-    return net
-
-
-def _check_tol(value, name):
-    if isinstance(value, bool) or not isinstance(value, Real):
-        raise TypeError(f"{name} must be a real number, got {value!r}")
-    if not (np.isfinite(value) and value >= 0):
-        raise ValueError(f"{name} must be finite and non-negative, got {value!r}")
-    return float(value)
-
-
 def _check_neuron_index(net, layer, r):
     return net.check_hidden_neuron(layer, r)
 
 
-def _deltas(net, theta, X, layer):
-    """dh/dn(l+1, s; x_alpha) for all alpha, s: shape (N, n_{l+1})."""
-    X = net.check_inputs(X)
-    obj = SquaredLoss(net, X, np.zeros(X.shape[0]))
-    return obj.output_deltas(theta)[layer + 1]
 
 
 # -------------------------------------------------------------- conditions
@@ -127,13 +112,13 @@ def condition_last_hidden(net: Network, layer: int) -> ConditionCheck:
     Structural, so the check is exact: ``measured`` is the number of hidden
     layers after l (L - 1 - l) and ``tol`` is 0.
     """
-    net = _check_net(net)
+    net = check_network(net)
     layer = net.check_layer(layer, hidden=True)
     after = net.depth - 1 - layer
     return _zero_test("(i) last hidden layer", float(after), 0.0)
 
 
-def condition_equal_output_derivatives(net: Network, theta, X, layer: int,
+def condition_equal_output_derivatives(objective: SquaredLoss, theta, layer: int,
                                        rtol: float = 1e-10) -> ConditionCheck:
     """Condition (ii) of Proposition 1 (000): dh/dn(l+1, s; x_alpha) equal for all s, alpha-wise.
 
@@ -144,18 +129,19 @@ def condition_equal_output_derivatives(net: Network, theta, X, layer: int,
     (l the last hidden layer) there is one s and (ii) holds trivially: (i) is
     the special case n_{l+1} = 1 of (ii).
     001 states (ii) for dl_alpha/dn(l+1, t) = 2 (f - y) dh/dn(l+1, t); the
-    two agree at every sample with a non-zero residual.
+    two agree at every sample with a non-zero residual. Uses only the network
+    and the inputs of ``objective`` (not y).
     """
-    net = _check_net(net)
-    layer = net.check_layer(layer, hidden=True)
-    rtol = _check_tol(rtol, "rtol")
-    g = _deltas(net, theta, X, layer)
+    objective = check_objective(objective)
+    layer = objective.net.check_layer(layer, hidden=True)
+    rtol = check_real(rtol, "rtol", low=0.0)
+    g = objective.output_deltas(theta)[layer + 1]
     spread = float((g.max(axis=1) - g.min(axis=1)).max())
     scale = float(np.abs(g).max())
     return _zero_test("(ii) equal dh/dn(l+1, s)", spread, rtol * scale, scale)
 
 
-def condition_zero_loss_derivative(net: Network, theta, X, y, layer: int,
+def condition_zero_loss_derivative(objective: SquaredLoss, theta, layer: int,
                                    atol: float = 1e-10) -> ConditionCheck:
     """Condition (iii) of Proposition 1 (000): (f(x_a) - y_a) dh/dn(l+1, t; x_a) = 0 for all a, t.
 
@@ -164,12 +150,11 @@ def condition_zero_loss_derivative(net: Network, theta, X, y, layer: int,
     ``atol`` (units of y times those of dh/dn). Every summand of D's eq. (2)
     is bounded by ``measured * max|sigma'(n(l, r))| * max|act(l-1, i)|``.
     """
-    net = _check_net(net)
-    layer = net.check_layer(layer, hidden=True)
-    atol = _check_tol(atol, "atol")
-    obj = SquaredLoss(net, X, y)
-    res = obj.residuals(theta)
-    g = obj.output_deltas(theta)[layer + 1]
+    objective = check_objective(objective)
+    layer = objective.net.check_layer(layer, hidden=True)
+    atol = check_real(atol, "atol", low=0.0)
+    res = objective.residuals(theta)
+    g = objective.output_deltas(theta)[layer + 1]
     measured = float(np.abs(res[:, None] * g).max())
     return _zero_test("(iii) zero dL_alpha/dn(l+1, t)", measured, atol)
 
@@ -182,7 +167,7 @@ def outgoing_sum(net: Network, theta, layer: int, r: int) -> float:
     (000, Section V), i.e. column r of W[l+1]. Proposition 1 assumes it is
     non-zero.
     """
-    net = _check_net(net)
+    net = check_network(net)
     layer, r = _check_neuron_index(net, layer, r)
     W, _ = net.unflatten(theta)
     return float(W[layer + 1][:, r].sum())
@@ -194,9 +179,9 @@ def check_outgoing_sum(net: Network, theta, layer: int, r: int, rtol: float = 1e
     Holds when ``|sum_s v_{s,r}| > rtol * sum_s |v_{s,r}|`` (cancellation to
     round-off counts as zero; all-zero outgoing weights never pass).
     """
-    net = _check_net(net)
+    net = check_network(net)
     layer, r = _check_neuron_index(net, layer, r)
-    rtol = _check_tol(rtol, "rtol")
+    rtol = check_real(rtol, "rtol", low=0.0)
     W, _ = net.unflatten(theta)
     v = W[layer + 1][:, r]
     measured, scale = abs(float(v.sum())), float(np.abs(v).sum())
@@ -205,7 +190,7 @@ def check_outgoing_sum(net: Network, theta, layer: int, r: int, rtol: float = 1e
 
 
 # ---------------------------------------------------------------- D itself
-def check_D_zero(net: Network, theta, X, y, layer: int, r: int, rtol: float = 1e-8,
+def check_D_zero(objective: SquaredLoss, theta, layer: int, r: int, rtol: float = 1e-8,
                  atol: float = 0.0) -> ConditionCheck:
     """Is D^{r,s}_i of 000 eq. (2) zero? A relative test against the size of its summands.
 
@@ -218,35 +203,73 @@ def check_D_zero(net: Network, theta, X, y, layer: int, r: int, rtol: float = 1e
     because every summand does (condition (iii)), the scale shrinks with D:
     use ``atol`` there.
     """
-    net = _check_net(net)
-    layer, r = _check_neuron_index(net, layer, r)
-    rtol, atol = _check_tol(rtol, "rtol"), _check_tol(atol, "atol")
-    D, S = D_matrix(SquaredLoss(net, X, y), theta, layer, r, return_scale=True)
+    objective = check_objective(objective)
+    layer, r = _check_neuron_index(objective.net, layer, r)
+    rtol, atol = check_real(rtol, "rtol", low=0.0), check_real(atol, "atol", low=0.0)
+    D, S = D_matrix(objective, theta, layer, r, return_scale=True)
     scale = float(S.max(initial=0.0))
     return _zero_test("D = 0", float(np.abs(D).max(initial=0.0)), max(atol, rtol * scale), scale)
 
 
-def D_from_gradient(net: Network, theta, X, y, layer: int, r: int) -> np.ndarray:
-    """dL/du_{r,i} / (2 sum_s v*_{s,r}): what the proofs of (i) and (ii) say every column of D equals.
+def D_from_gradient(objective: SquaredLoss, theta, layer: int, r: int) -> np.ndarray:
+    """dL/du_{r,i} / (2 c sum_s v*_{s,r}): what the proofs of (i) and (ii) say every column of D equals.
 
-    000, Appendix C (001, Appendix A.3), with L = sum (f - y)^2: from
-    dL/du_{r,i} = 2 sum_s v_{s,r} D^{r,s}_i, when all columns D^{r,s} agree
+    000, Appendix C (001, Appendix A.3), with L = c sum (f - y)^2 (c = 1 in
+    the papers, ``objective.c``): from
+    dL/du_{r,i} = 2 c sum_s v_{s,r} D^{r,s}_i, when all columns D^{r,s} agree
     (condition (i): one column; (ii): equal dh/dn(l+1, s)) each equals this
     vector, at **any** parameter point; at a critical point it is zero.
     Returned with the indices i of :func:`lossland.embedding.D_matrix`.
     Raises ``ValueError`` when sum_s v_{s,r} = 0 (the proofs divide by it).
     """
-    net = _check_net(net)
+    objective = check_objective(objective)
+    net = objective.net
     layer, r = _check_neuron_index(net, layer, r)
     vsum = outgoing_sum(net, theta, layer, r)
     if vsum == 0.0:
         raise ValueError(f"sum_s v_(s,r) = 0 for neuron r={r} of layer {layer}: "
                          "Proposition 1's proof divides by it")
-    grad = SquaredLoss(net, X, y).gradient(theta)
-    return grad[net.incoming_indices(layer, r)] / (2.0 * vsum)
+    grad = objective.gradient(theta)
+    return grad[net.incoming_indices(layer, r)] / (2.0 * objective.c * vsum)
 
 
-def check_proposition1(net: Network, theta, X, y, layer: int, r: int, *, rtol_ii: float = 1e-10,
+class DBound(NamedTuple):
+    """Outcome of :func:`D_bound`: ``max |D|``, the bound it must stay under, and D's scale."""
+
+    measured: float
+    bound: float
+    scale: float
+
+
+def D_bound(objective: SquaredLoss, theta, layer: int, r: int) -> DBound:
+    """max |D^{r,s}_i| and the bound an inexact critical point leaves for it in cases (i)/(ii).
+
+    000, Appendix C (001, Appendix A.3): where all columns of D agree (one
+    column when n_{l+1} = 1), each equals dL/du_{r,i} / (2 c sum_s v_{s,r})
+    (:func:`D_from_gradient`), so
+
+        max |D| <= ||grad L|| / (2 c |sum_s v_{s,r}|) + 1000 eps scale,
+
+    the last term the round-off of eq. (2), ``scale`` the largest sum of the
+    absolute values of its summands (``D_matrix(..., return_scale=True)``).
+    At a polished critical point (||grad L|| <= 1e-10) this is how small
+    "D = 0" can be asked to be. Returns ``(measured, bound, scale)``.
+    """
+    objective = check_objective(objective)
+    net = objective.net
+    layer, r = _check_neuron_index(net, layer, r)
+    theta = net.check_params(theta)
+    D, S = D_matrix(objective, theta, layer, r, return_scale=True)
+    vsum = abs(outgoing_sum(net, theta, layer, r))
+    if vsum == 0.0:
+        raise ValueError(f"sum_s v_(s,r) = 0 for neuron r={r} of layer {layer}: the bound divides by it")
+    scale = float(S.max(initial=0.0))
+    g = float(np.linalg.norm(objective.gradient(theta)))
+    bound = g / (2.0 * objective.c * vsum) + 1e3 * np.finfo(float).eps * scale
+    return DBound(float(np.abs(D).max(initial=0.0)), float(bound), scale)
+
+
+def check_proposition1(objective: SquaredLoss, theta, layer: int, r: int, *, rtol_ii: float = 1e-10,
                        atol_iii: float = 1e-10, rtol_D: float = 1e-8, atol_D: float = 0.0) -> dict:
     """All checks of Proposition 1 (000) / 15 (001) for neuron r of hidden ``layer``.
 
@@ -258,19 +281,20 @@ def check_proposition1(net: Network, theta, X, y, layer: int, r: int, *, rtol_ii
     :func:`check_D_zero` with the tolerances given. The proposition says: at
     a critical point, hypothesis and any one condition imply ``"D = 0"``.
     """
-    net = _check_net(net)
+    objective = check_objective(objective)
+    net = objective.net
     layer, r = _check_neuron_index(net, layer, r)
     return {
         "(i)": condition_last_hidden(net, layer),
-        "(ii)": condition_equal_output_derivatives(net, theta, X, layer, rtol_ii),
-        "(iii)": condition_zero_loss_derivative(net, theta, X, y, layer, atol_iii),
+        "(ii)": condition_equal_output_derivatives(objective, theta, layer, rtol_ii),
+        "(iii)": condition_zero_loss_derivative(objective, theta, layer, atol_iii),
         "sum v != 0": check_outgoing_sum(net, theta, layer, r),
-        "D = 0": check_D_zero(net, theta, X, y, layer, r, rtol_D, atol_D),
+        "D = 0": check_D_zero(objective, theta, layer, r, rtol_D, atol_D),
     }
 
 
 # ----------------------------------------------------------- construction
-def add_dead_neuron(net: Network, theta, X, y, layer: int, incoming, direction=None,
+def add_dead_neuron(objective: SquaredLoss, theta, layer: int, incoming, direction=None,
                     bracket=(-30.0, 30.0), n_grid: int = 601):
     """Append a neuron with zero outgoing weights to hidden ``layer``, at a critical point.
 
@@ -280,7 +304,7 @@ def add_dead_neuron(net: Network, theta, X, y, layer: int, incoming, direction=N
     :meth:`lossland.network.Network.incoming_indices`: n_{l-1} weights, then the bias when the
     network has biases), with t solving
 
-        dL/dv_{new} = 2 sum_alpha (f - y) dh/dn(l+1) sigma(u(t) . act(l-1)) = 0,
+        dL/dv_{new} = 2 c sum_alpha (f - y) dh/dn(l+1) sigma(u(t) . act(l-1)) = 0,
 
     found by scanning ``bracket`` on ``n_grid`` points for a sign change and
     refining with Brent's method (t = 0 when it already vanishes there, as at
@@ -288,11 +312,13 @@ def add_dead_neuron(net: Network, theta, X, y, layer: int, incoming, direction=N
     biases) or to ``incoming`` itself (without: u = (1 + t) incoming). The
     network function does not change and every other gradient entry is the
     smaller network's (the new neuron's incoming gradient is 0 because v = 0),
-    so the result is a critical point exactly when ``(net, theta)`` is.
+    so the result is a critical point exactly when ``(objective, theta)`` is.
     Needs n_{l+1} = 1 (one equation for one unknown).
-    Returns ``(bigger_net, bigger_theta)``.
+    Returns ``(bigger_objective, bigger_theta)``: the bigger network with the
+    same data and normalisation.
     """
-    net = _check_net(net)
+    obj = check_objective(objective)
+    net = obj.net
     layer = net.check_layer(layer, hidden=True)
     if net.widths[layer + 1] != 1:
         raise ValueError(f"layer {layer + 1} must have one neuron (one equation for the one unknown t), "
@@ -317,7 +343,6 @@ def add_dead_neuron(net: Network, theta, X, y, layer: int, incoming, direction=N
         e = _as_vector(direction, n_in, "direction")
     if not np.any(e):
         raise ValueError("direction must be non-zero")
-    obj = SquaredLoss(net, X, y)
     theta = net.check_params(theta)
     fw = net.forward(theta, obj.X)
     c = (fw.output - obj.y) * obj.output_deltas(theta)[layer + 1][:, 0]
@@ -343,25 +368,15 @@ def add_dead_neuron(net: Network, theta, X, y, layer: int, incoming, direction=N
     else:
         raise ValueError(f"no t in {tuple(bracket)} makes dL/dv of the new neuron zero for these incoming "
                          "weights; try another incoming/direction or a wider bracket")
-    u = u0 + t * e
-    W, bias = net.unflatten(theta)
-    widths = list(net.widths)
-    widths[layer] += 1
-    big = net.with_widths(widths)
-    W2 = {m: W[m].copy() for m in W}
-    b2 = {m: bias[m].copy() for m in bias}
-    n_prev = net.widths[layer - 1]
-    W2[layer] = np.vstack([W[layer], u[None, :n_prev]])
-    b2[layer] = np.append(bias[layer], u[n_prev] if net.biases else 0.0)
-    W2[layer + 1] = np.hstack([W[layer + 1], np.zeros((net.widths[layer + 1], 1))])
-    return big, big.flatten(W2, b2 if net.biases else None)
+    big, big_theta = embed_neuron(net, theta, layer, 0, 0.0)     # appends a neuron, last in its layer
+    new = net.widths[layer]
+    big_theta[big.incoming_indices(layer, new)] = u0 + t * e
+    big_theta[big.outgoing_indices(layer, new)] = 0.0              # lambda * v = 0 (no signed zeros)
+    return SquaredLoss(big, obj.X, obj.y, obj.normalization), big_theta
 
 
 def _as_vector(value, n, name):
-    try:
-        v = np.asarray(value, dtype=float).reshape(-1)
-    except (TypeError, ValueError):
-        raise TypeError(f"{name} must be an array of {n} real numbers") from None
-    if v.shape != (n,) or not np.all(np.isfinite(v)):
+    v = as_float_array(value, name).reshape(-1)
+    if v.shape != (n,):
         raise ValueError(f"{name} must be {n} finite numbers, got shape {v.shape}")
     return v

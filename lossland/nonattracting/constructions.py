@@ -30,14 +30,15 @@ the value 2c rho_j / (1 - rho_j) w^T B w < 0: a saddle.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from numbers import Integral, Real
 
 import numpy as np
 
+from .._validation import check_int, check_objective, check_real
 from ..datasets import teacher_student
 from ..derivatives import SquaredLoss
 from ..embedding import B_matrix, Definiteness, definiteness, embed_repeatedly
 from ..network import Network
+from ._objective import ObjectiveParts
 from ..optimize import CriticalPoint, find_critical_point
 
 __all__ = [
@@ -60,25 +61,23 @@ minimum with B^1_{1,1} > 0 and a loss far above round-off, while the
 
 
 @dataclass
-class BaseCase:
+class BaseCase(ObjectiveParts):
     """A strict local minimum of a 1-1-1 student and its B (000 Section V-B, 001 Section 5.2).
 
+    ``objective`` is the student's loss (network, data, normalisation);
     ``seed`` is the student start seed that produced ``theta``; ``tried``
     lists ``(seed, reason)`` for the starts rejected before it, in order.
     ``hessian`` is the definiteness verdict of the exact Hessian at
     ``theta`` and ``B_verdict`` that of B^1 (eq. (1) of 000).
     """
 
-    net: Network
+    objective: SquaredLoss
     theta: np.ndarray
-    X: np.ndarray
-    y: np.ndarray
     seed: int
     critical_point: CriticalPoint
     hessian: Definiteness
     B: np.ndarray
     B_verdict: Definiteness
-    normalization: str = "sum"
     tried: list = field(default_factory=list)
     teacher: Network | None = None
     teacher_theta: np.ndarray | None = None
@@ -88,31 +87,11 @@ class BaseCase:
         return self.critical_point.loss
 
     @property
-    def objective(self) -> SquaredLoss:
-        return SquaredLoss(self.net, self.X, self.y, self.normalization)
-
-    @property
     def B_sign(self) -> int:
         """+1 (B positive definite), -1 (negative definite) or 0 (neither)."""
         if self.B_verdict.positive_definite:
             return 1
         return -1 if self.B_verdict.negative_definite else 0
-
-
-def _check_int(value, name, low=None):
-    if isinstance(value, bool) or not isinstance(value, Integral):
-        raise TypeError(f"{name} must be an integer, got {value!r}")
-    if low is not None and value < low:
-        raise ValueError(f"{name} must be >= {low}, got {value!r}")
-    return int(value)
-
-
-def _check_real(value, name, positive=False):
-    if isinstance(value, bool) or not isinstance(value, Real) or not np.isfinite(value):
-        raise TypeError(f"{name} must be a finite real number, got {value!r}")
-    if positive and value <= 0:
-        raise ValueError(f"{name} must be positive, got {value!r}")
-    return float(value)
 
 
 def fa_teacher_data(n_samples: int = BOOK_EXAMPLE["n_samples"], data_seed: int = BOOK_EXAMPLE["data_seed"], *,
@@ -125,11 +104,11 @@ def fa_teacher_data(n_samples: int = BOOK_EXAMPLE["n_samples"], data_seed: int =
     exactly, so the 1-2-1 architecture reaches loss 0. Thin wrapper on
     :func:`lossland.datasets.teacher_student` with the book's defaults.
     """
-    n_samples = _check_int(n_samples, "n_samples", 1)
-    data_seed = _check_int(data_seed, "data_seed", 0)
+    n_samples = check_int(n_samples, "n_samples", 1)
+    data_seed = check_int(data_seed, "data_seed", 0)
     teacher = Network((1, 2, 1), activation, biases=biases)
     X, y, theta = teacher_student(teacher, n_samples, data_seed, low=low, high=high,
-                                  weight_scale=_check_real(weight_scale, "weight_scale", positive=True))
+                                  weight_scale=check_real(weight_scale, "weight_scale", positive=True))
     return teacher, theta, X, y
 
 
@@ -149,15 +128,16 @@ def _B_scale(net: Network, theta, obj: SquaredLoss) -> float:
     return float(((np.abs(a) * w[:, None]).T @ np.abs(a)).max())
 
 
-def fukumizu_amari_base_case(X, y, *, activation="sigmoid", biases: bool = False, seeds=range(20),
-                             init_scale: float = 1.0, gtol: float = 1e-10, max_abs_param: float = 20.0,
-                             min_margin: float = 1e3, require_B: str | None = "definite",
-                             normalization: str = "sum") -> BaseCase:
+def fukumizu_amari_base_case(objective: SquaredLoss, *, seeds=range(20), init_scale: float = 1.0,
+                             gtol: float = 1e-10, max_abs_param: float = 20.0, min_margin: float = 1e3,
+                             require_B: str | None = "definite") -> BaseCase:
     """Search the start seeds in order for a strict local minimum of the 1-1-1 student.
 
     000 Section V-B / 001 Section 5.2: "we find parameters [u*_{1,1}, v*]
     where the loss is in an (isolated) local minimum with non-zero loss".
-    A start ``Network((1,1,1)).init_params(seed, init_scale)`` is accepted
+    ``objective`` is the student's loss: a network of widths (1, 1, 1)
+    (any activation, with or without biases), the data, the normalisation.
+    A start ``objective.net.init_params(seed, init_scale)`` is accepted
     when :func:`lossland.optimize.find_critical_point` reaches
     ``||grad|| <= gtol``, every parameter is at most ``max_abs_param`` in
     size (no drift towards a minimum at infinity, 000 Theorem 1), the exact
@@ -169,16 +149,18 @@ def fukumizu_amari_base_case(X, y, *, activation="sigmoid", biases: bool = False
     """
     if require_B not in (None, "positive", "negative", "definite"):
         raise ValueError(f"require_B must be None, 'positive', 'negative' or 'definite', got {require_B!r}")
-    net = Network((1, 1, 1), activation, biases=biases)
-    obj = SquaredLoss(net, X, y, normalization)
+    obj = check_objective(objective)
+    net = obj.net
+    if net.widths != (1, 1, 1):
+        raise ValueError(f"objective must be the loss of a 1-1-1 network, got widths {net.widths}")
     seeds = list(seeds)
     if not seeds:
         raise ValueError("seeds must contain at least one seed")
-    init_scale = _check_real(init_scale, "init_scale", positive=True)
-    max_abs_param = _check_real(max_abs_param, "max_abs_param", positive=True)
+    init_scale = check_real(init_scale, "init_scale", positive=True)
+    max_abs_param = check_real(max_abs_param, "max_abs_param", positive=True)
     tried = []
     for seed in seeds:
-        seed = _check_int(seed, "seeds", 0)
+        seed = check_int(seed, "seeds", 0)
         cp = find_critical_point(obj, net.init_params(seed, init_scale), gtol=gtol)
         if not cp.converged:
             tried.append((seed, f"not converged (||grad|| = {cp.grad_norm:.1e})"))
@@ -198,7 +180,7 @@ def fukumizu_amari_base_case(X, y, *, activation="sigmoid", biases: bool = False
         if not ok:
             tried.append((seed, f"B {bd.verdict}"))
             continue
-        return BaseCase(net, cp.theta, obj.X, obj.y, seed, cp, hd, B, bd, normalization, tried)
+        return BaseCase(obj, cp.theta, seed, cp, hd, B, bd, tried)
     raise ValueError(f"no seed in {seeds} gave a strict local minimum with B {require_B}: {tried}")
 
 
@@ -207,15 +189,19 @@ def fukumizu_amari_example(n_samples: int = BOOK_EXAMPLE["n_samples"], data_seed
     """The book's base case: :func:`fa_teacher_data` then :func:`fukumizu_amari_base_case`.
 
     Keyword arguments go to :func:`fa_teacher_data` (``activation``,
-    ``biases``, ``weight_scale``, ``low``, ``high``) or to
-    :func:`fukumizu_amari_base_case` (the rest). The teacher is stored in
-    the result (``teacher``, ``teacher_theta``).
+    ``biases``, ``weight_scale``, ``low``, ``high``; the student has the
+    teacher's activation and biases), ``normalization`` to the student's
+    :class:`~lossland.SquaredLoss` (default ``"sum"``, the papers' loss), the
+    rest to :func:`fukumizu_amari_base_case`. The teacher is stored in the
+    result (``teacher``, ``teacher_theta``).
     """
     data_keys = {"activation", "biases", "weight_scale", "low", "high"}
     data_kw = {k: v for k, v in kwargs.items() if k in data_keys}
+    normalization = kwargs.pop("normalization", "sum")
     teacher, t_theta, X, y = fa_teacher_data(n_samples, data_seed, **data_kw)
-    base_kw = {k: v for k, v in kwargs.items() if k not in {"weight_scale", "low", "high"}}
-    base = fukumizu_amari_base_case(X, y, require_B=require_B, **base_kw)
+    student = Network((1, 1, 1), teacher.activation, biases=teacher.biases)
+    base_kw = {k: v for k, v in kwargs.items() if k not in data_keys}
+    base = fukumizu_amari_base_case(SquaredLoss(student, X, y, normalization), require_B=require_B, **base_kw)
     base.teacher, base.teacher_theta = teacher, t_theta
     return base
 
@@ -230,7 +216,7 @@ def wide_embedding(base: BaseCase, lam: float, times: int):
     """
     if not isinstance(base, BaseCase):
         raise TypeError(f"base must be a BaseCase, got {type(base).__name__}")
-    times = _check_int(times, "times", 0)
+    times = check_int(times, "times", 0)
     if times == 0:
         return base.net, base.theta.copy()
     return embed_repeatedly(base.net, base.theta, 1, 0, [lam] * times)
@@ -243,8 +229,8 @@ def copy_weights(v_star: float, lambdas) -> np.ndarray:
     lambda_k prod_{j<k} (1 - lambda_j) v*. They sum to v* (000 Section V:
     the network function is unchanged).
     """
-    v_star = _check_real(v_star, "v_star")
-    lambdas = [_check_real(lam, "lambdas") for lam in lambdas]
+    v_star = check_real(v_star, "v_star")
+    lambdas = [check_real(lam, "lambdas") for lam in lambdas]
     out = [v_star]
     for lam in lambdas:
         out.append(lam * out[0])

@@ -21,7 +21,7 @@ sign and no ratio):
 
 ``fd``
     The paper's training, reproduced. The forward-difference gradient is
-    evaluated by :class:`ReferenceFDGradient`, which computes the *same
+    evaluated by :class:`~lossland.nonattracting.reference.ReferenceFDGradient`, which computes the *same
     numbers* as scipy's 2-point scheme (bitwise: the same steps, the same
     perturbed losses, batched over the coordinates) about 4x faster; the BFGS
     trajectory is then bitwise the one of plain ``scipy.optimize.minimize``.
@@ -39,43 +39,43 @@ sign and no ratio):
     grad L = 2 J^T r' = 0 up to round-off. This is where "D = 0 at a
     critical point" (000, Proposition 1 (i)) can be seen.
 
-Regenerate the cached result (``data/p11/``; about 1500 s of CPU, i.e.
-12.5 minutes on two otherwise idle cores, with a progress bar)::
+The seeds run on :func:`lossland.runner.run` (in parallel, or on a Dask or Ray
+cluster through ``joblib.parallel_config``); the result is cached with
+:func:`lossland.runner.save_cached` in ``data/p11/`` (``p11.npz``, ``p11.json``
+with :func:`p11_parameters`, versions and timings), and :func:`load_p11`
+refuses a cache made with other parameters or by another lossland. Regenerate
+it (about 1500 s of CPU, i.e. 12.5 minutes on two otherwise idle cores, with a
+progress bar; :func:`p11_command`)::
 
     .venv/bin/python -m lossland.nonattracting.experiments p11 --seeds 1000 --jobs 2
 """
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import platform
-import sys
 import time
 from dataclasses import asdict, dataclass, field
+from functools import partial
 from numbers import Integral
 from pathlib import Path
 
 import numpy as np
-import scipy
-from scipy import optimize as _sopt
 from scipy import stats as _stats
 
-from .. import __version__
+from .._validation import check_objective
 from ..derivatives import SquaredLoss
 from ..embedding import B_matrix, D_matrix, definiteness
 from ..network import Network
 from ..optimize import find_critical_point
-from .reference import (flat_weights, layer_shapes, legacy_uniform, reference_forward, reference_loss,
-                        to_lossland, train_bfgs_fd, unflat_weights)
+from ..runner import load_cached, run, save_cached
+from .reference import (_EPS_FD, SCIPY_BFGS_GTOL, layer_shapes, legacy_uniform, reference_forward, to_lossland,
+                        train_reference_fd, unflat_weights)
 
 __all__ = [
     "P11Config",
     "P11Problem",
     "P11Result",
-    "ReferenceFDGradient",
     "p11_problem",
-    "train_reference_fd",
     "neuron_statistics",
     "projected_labels",
     "p11_seed",
@@ -83,6 +83,8 @@ __all__ = [
     "replay_p11",
     "FD_TRAINING_KEYS",
     "run_p11",
+    "p11_parameters",
+    "p11_command",
     "save_p11",
     "load_p11",
     "compare_results",
@@ -96,7 +98,7 @@ __all__ = [
     "main",
 ]
 
-P11_DIR = Path(__file__).resolve().parents[1] / "data" / "p11"
+P11_DIR = Path(__file__).resolve().parents[2] / "data" / "p11"
 """Where the cached P11 result lives (``data/p11/p11.npz`` and ``p11.json``)."""
 
 PAPER_COUNTS = {1: (547, 4000), 2: (33, 6000), 3: (6, 4000)}
@@ -110,9 +112,7 @@ VERDICTS = ("positive definite", "negative definite", "positive semidefinite",
 """Codes stored for :func:`lossland.embedding.definiteness` verdicts (index into this tuple)."""
 
 PROTOCOLS = ("fd", "exact", "projected")
-_THREAD_VARS = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
-_EPS_FD = float(np.sqrt(np.finfo(float).eps))        # scipy's default BFGS step (optimize._optimize._epsilon)
-_FD_DEFAULTS = {"gtol": 1e-5, "norm": "inf", "maxiter": "200 * P", "eps": _EPS_FD}
+_FD_DEFAULTS = {"gtol": SCIPY_BFGS_GTOL, "norm": "inf", "maxiter": "200 * P", "eps": _EPS_FD}
 
 
 # ------------------------------------------------------------------ config
@@ -211,140 +211,6 @@ def p11_problem(seed: int, config: P11Config | None = None) -> P11Problem:
     return P11Problem(seed, inputs, labels, student)
 
 
-# -------------------------------------------------- fast forward differences
-class ReferenceFDGradient:
-    """scipy's forward-difference gradient of :func:`lossland.nonattracting.reference.reference_loss`, batched.
-
-    ``scipy.optimize.minimize(..., method="BFGS")`` without ``jac`` differentiates
-    with ``approx_derivative(method="2-point", abs_step=sqrt(eps))``:
-    h_i = sqrt(eps) (or a relative step if x_i + h_i == x_i), dx_i = (x_i + h_i) - x_i,
-    g_i = (L(x + h_i e_i) - L(x)) / dx_i, one loss evaluation per coordinate.
-    This class evaluates the same formula with the same floating-point
-    operations for every perturbed loss (same matrix products, same sigmoid
-    ``1 / (1 + exp(-z))``, same summation), but shares the layers below the
-    perturbed weight and batches the coordinates of one layer, so the result
-    is **bitwise** scipy's (checked in ``tests/test_experiments.py``) at a
-    fraction of the cost. Only the column of the perturbed neuron is pushed
-    through the sigmoid of the perturbed layer. ``scipy.optimize.approx_fprime``
-    with ``epsilon = sqrt(eps)`` computes the same vector.
-
-    Parameters are the reference's: ``inputs`` (N, n_0), ``labels`` (N, 1) or
-    (N,), ``shapes`` the row-vector weight shapes.
-    """
-
-    def __init__(self, inputs, labels, shapes):
-        inputs = np.asarray(inputs, dtype=float)
-        if inputs.ndim != 2 or inputs.shape[0] < 1:
-            raise ValueError(f"inputs must have shape (N, n_0), got {inputs.shape}")
-        labels = np.asarray(labels, dtype=float).reshape(-1, 1) if np.ndim(labels) in (1, 2) else None
-        if labels is None or labels.shape[0] != inputs.shape[0]:
-            raise ValueError(f"labels must have shape ({inputs.shape[0]}, 1) or ({inputs.shape[0]},)")
-        shapes = [tuple(int(v) for v in s) for s in shapes]
-        if not shapes or shapes[0][0] != inputs.shape[1] or shapes[-1][1] != 1 or any(
-                a[1] != b[0] for a, b in zip(shapes[:-1], shapes[1:])):
-            raise ValueError(f"shapes must chain from n_0 = {inputs.shape[1]} to 1, got {shapes}")
-        self.inputs = np.ascontiguousarray(inputs)
-        self.labels = labels
-        self.shapes = shapes
-        self.n_params = sum(a * b for a, b in shapes)
-        N, L = inputs.shape[0], len(shapes)
-        self._blocks = []
-        start = 0
-        for m, (a, b) in enumerate(shapes):
-            K = a * b
-            idx = np.arange(K)
-            ii, jj = np.divmod(idx, b)                     # row-major position of each weight in U_m
-            blk = {"m": m, "K": K, "start": start, "idx": idx, "ii": ii, "jj": jj,
-                   "res": np.empty((K, N, 1))}
-            if m < L - 1:                                  # preallocated: no page faults per call
-                blk["z"] = np.empty((N, K))
-                blk["col"] = np.empty((K, N))
-                blk["act"] = np.empty((K, N, b))
-                blk["down"] = [np.empty((K * N, s[1])) for s in shapes[m + 1:-1]]
-                blk["out"] = np.empty((K * N, 1))
-            self._blocks.append(blk)
-            start += K
-
-    @staticmethod
-    def _sigmoid_(buf):
-        # 1. / (1 + np.exp(-z)) in place: the same four operations, the same results
-        np.negative(buf, out=buf)
-        np.exp(buf, out=buf)
-        np.add(buf, 1, out=buf)
-        np.divide(1., buf, out=buf)
-        return buf
-
-    def steps(self, flat) -> tuple[np.ndarray, np.ndarray]:
-        """``(h, dx)`` of scipy's 2-point scheme with ``abs_step = sqrt(eps)``."""
-        flat = np.asarray(flat, dtype=float)
-        sign = (flat >= 0).astype(float) * 2 - 1
-        h = np.full(flat.shape, _EPS_FD)
-        dx = (flat + h) - flat
-        h = np.where(dx == 0, _EPS_FD * sign * np.maximum(1.0, np.abs(flat)), h)
-        return h, (flat + h) - flat
-
-    def __call__(self, flat, *args) -> np.ndarray:
-        """The gradient at ``flat`` (extra positional arguments, as scipy passes them, are ignored)."""
-        flat = np.asarray(flat, dtype=float)
-        if flat.shape != (self.n_params,) or not np.all(np.isfinite(flat)):
-            raise ValueError(f"flat must be a finite vector of length {self.n_params}, got shape {flat.shape}")
-        mats = unflat_weights(flat, self.shapes)
-        L, N = len(mats), self.inputs.shape[0]
-        with np.errstate(over="ignore"):
-            acts = [self.inputs]
-            for U in mats[:-1]:
-                acts.append(1. / (1 + np.exp(-np.dot(acts[-1], U))))
-            f0 = np.sum((np.dot(acts[-1], mats[-1]) - self.labels) ** 2)
-            h, dx = self.steps(flat)
-            g = np.empty_like(flat)
-            for blk in self._blocks:
-                m, K, s0 = blk["m"], blk["K"], blk["start"]
-                idx, ii, jj = blk["idx"], blk["ii"], blk["jj"]
-                pert = flat[s0:s0 + K] + h[s0:s0 + K]
-                if m < L - 1:
-                    cols = mats[m][:, jj]                  # column k: U_m[:, j_k] with entry i_k moved
-                    cols[ii, idx] = pert
-                    np.dot(acts[m], cols, out=blk["z"])    # the perturbed column of n(m+1) for each k
-                    col = blk["col"]
-                    col[...] = blk["z"].T
-                    act = blk["act"]
-                    act[...] = acts[m + 1]
-                    act[idx, :, jj] = self._sigmoid_(col)
-                    cur = act.reshape(K * N, -1)
-                    for U, buf in zip(mats[m + 1:-1], blk["down"]):
-                        np.dot(cur, U, out=buf)
-                        cur = self._sigmoid_(buf)
-                    out = np.dot(cur, mats[-1], out=blk["out"]).reshape(K, N, 1)
-                else:                                      # output weights: the reference's own product shape
-                    stack = np.repeat(mats[m][None], K, axis=0)
-                    stack[idx, ii, jj] = pert
-                    out = np.matmul(acts[m], stack)
-                res = np.subtract(out, self.labels, out=blk["res"])
-                np.square(res, out=res)
-                g[s0:s0 + K] = (np.sum(res, axis=(1, 2)) - f0) / dx[s0:s0 + K]
-        return g
-
-
-def train_reference_fd(mats0, inputs, labels, *, fast: bool = True):
-    """Train as the reference code: scipy BFGS, default options, forward-difference gradients.
-
-    ``fast=True`` passes :class:`ReferenceFDGradient` as ``jac`` (bitwise the
-    same trajectory); ``fast=False`` calls plain scipy through
-    :func:`lossland.nonattracting.reference.train_bfgs_fd` with scipy's default ``gtol=1e-5``.
-    Returns ``(flat, result)`` with ``flat`` in the reference's flat order.
-    """
-    shapes = [np.shape(m) for m in mats0]
-    labels = np.asarray(labels, dtype=float).reshape(-1, 1)
-    with np.errstate(over="ignore"):
-        if not fast:
-            mats, res = train_bfgs_fd(mats0, inputs, labels, gtol=_FD_DEFAULTS["gtol"])
-            return flat_weights(mats), res
-        jac = ReferenceFDGradient(inputs, labels, shapes)
-        res = _sopt.minimize(reference_loss, flat_weights(mats0), (inputs, labels, shapes),
-                             method="BFGS", jac=jac)
-    return res.x, res
-
-
 # -------------------------------------------------------------- statistics
 def _verdict_code(M) -> int:
     # M is symmetric in exact arithmetic; its rounding asymmetry can exceed
@@ -352,8 +218,8 @@ def _verdict_code(M) -> int:
     return VERDICTS.index(definiteness(0.5 * (M + M.T)).verdict)
 
 
-def neuron_statistics(net: Network, theta, X, y) -> dict:
-    """B^r and D^{r,s} (000, eq. (1), (2)) of every hidden neuron, summarised.
+def neuron_statistics(objective: SquaredLoss, theta) -> dict:
+    """B^r and D^{r,s} (000, eq. (1), (2)) of every hidden neuron of ``objective.net``, summarised.
 
     Returns, for each hidden layer l (keys suffixed ``_{l}``):
     ``B_eig`` (n_l, n_{l-1}) eigenvalues of the symmetrised B^r, ascending;
@@ -364,9 +230,9 @@ def neuron_statistics(net: Network, theta, X, y) -> dict:
     sum of absolute summands (:func:`lossland.embedding.D_matrix`), so
     ``D_absmax / D_scale`` is D relative to its own round-off scale.
     """
-    if not isinstance(net, Network):
-        raise TypeError(f"net must be a lossland.Network, got {type(net).__name__}")
-    obj, out = SquaredLoss(net, X, y), {}
+    obj = check_objective(objective)
+    net, out = obj.net, {}
+    theta = net.check_params(theta, "theta")
     for l in net.hidden_layers:
         n_l, n_prev = net.widths[l], net.widths[l - 1] + (1 if net.biases else 0)
         ev, code = np.empty((n_l, n_prev)), np.empty(n_l, dtype=np.int8)
@@ -428,13 +294,14 @@ def _hessian_summary(obj, theta, prefix):
 def p11_seed(seed: int, config: P11Config | None = None) -> dict:
     """All three protocols for one seed; a flat dict of numpy values (see the module docstring).
 
-    The fd training is :func:`train_reference_fd`; everything after it is
+    The fd training is :func:`~lossland.nonattracting.reference.train_reference_fd` with scipy's
+    default ``gtol`` (:data:`~lossland.nonattracting.reference.SCIPY_BFGS_GTOL`); everything after it is
     :func:`p11_from_fd` on its end point.
     """
     config = _check_config(config)
     prob = p11_problem(seed, config)
     t0 = time.process_time()
-    flat, res = train_reference_fd(prob.student, prob.inputs, prob.labels)
+    flat, res = train_reference_fd(prob.student, prob.inputs, prob.labels, gtol=_FD_DEFAULTS["gtol"])
     _, theta = to_lossland(unflat_weights(flat, [np.shape(m) for m in prob.student]))
     out = {"seed": np.int64(prob.seed), "fd_ref_loss": float(res.fun), "fd_nit": np.int64(res.nit),
            "fd_nfev": np.int64(res.nfev), "fd_status": np.int8(res.status),
@@ -469,7 +336,7 @@ def p11_from_fd(seed: int, theta, config: P11Config | None = None) -> dict:
     t0 = time.process_time()
     out.update({"fd_loss": obj.value(theta), "fd_grad_norm": float(np.linalg.norm(obj.gradient(theta)))})
     out.update(_hessian_summary(obj, theta, "fd"))
-    out.update({f"fd_{k}": v for k, v in neuron_statistics(net, theta, X, y).items()})
+    out.update({f"fd_{k}": v for k, v in neuron_statistics(obj, theta).items()})
     out["fd_cpu"] = time.process_time() - t0
     # exact: exact-derivative continuation towards a true critical point
     t0 = time.process_time()
@@ -487,7 +354,7 @@ def p11_from_fd(seed: int, theta, config: P11Config | None = None) -> dict:
                 "exact_newton": np.int64(-1 if failed else cp.newton_steps),
                 "exact_step": float(np.linalg.norm(theta_exact - theta)), "exact_theta": theta_exact})
     out.update(_hessian_summary(obj, theta_exact, "exact"))
-    out.update({f"exact_{k}": v for k, v in neuron_statistics(net, theta_exact, X, y).items()})
+    out.update({f"exact_{k}": v for k, v in neuron_statistics(obj, theta_exact).items()})
     out["exact_cpu"] = time.process_time() - t0
     # projected: the fd end point made exactly critical by moving the labels
     t0 = time.process_time()
@@ -502,7 +369,7 @@ def p11_from_fd(seed: int, theta, config: P11Config | None = None) -> dict:
                 "projected_label_norm": float(np.linalg.norm(y)),
                 "projected_residual_norm": float(np.linalg.norm(r))})
     out.update(_hessian_summary(obj2, theta, "projected"))
-    out.update({f"projected_{k}": v for k, v in neuron_statistics(net, theta, X, y2).items()})
+    out.update({f"projected_{k}": v for k, v in neuron_statistics(obj2, theta).items()})
     out["projected_cpu"] = time.process_time() - t0
     return out
 
@@ -537,13 +404,8 @@ def _stack(records):
     return {k: np.stack([np.asarray(rec[k]) for rec in records]) for k in records[0]}
 
 
-def _worker(args):
-    seed, config = args
-    return p11_seed(seed, config)
-
-
 def run_p11(seeds, config: P11Config | None = None, jobs: int = 1, progress: bool = True) -> P11Result:
-    """Run :func:`p11_seed` for every seed, ``jobs`` processes in parallel, with a tqdm bar.
+    """Run :func:`p11_seed` for every seed with :func:`lossland.runner.run` (``jobs`` processes, a tqdm bar).
 
     The result does not depend on ``jobs`` (each seed is computed alone).
     """
@@ -553,38 +415,8 @@ def run_p11(seeds, config: P11Config | None = None, jobs: int = 1, progress: boo
         raise ValueError("seeds must not be empty")
     if len(set(seeds)) != len(seeds):
         raise ValueError("seeds must not repeat")
-    if isinstance(jobs, bool) or not isinstance(jobs, Integral) or jobs < 1:
-        raise ValueError(f"jobs must be a positive integer, got {jobs!r}")
-    from tqdm import tqdm
-
-    tasks = [(s, config) for s in seeds]
-    bar = tqdm(total=len(seeds), desc="P11 seeds", disable=not progress, file=sys.stderr)
     t0 = time.perf_counter()
-    records = []
-    if jobs == 1:
-        for task in tasks:
-            records.append(_worker(task))
-            bar.update()
-    else:
-        import multiprocessing as mp
-
-        # fresh interpreters with single-threaded BLAS: these matrices are too
-        # small for threads, and idle BLAS threads spinning cost CPU time
-        saved = {k: os.environ.get(k) for k in _THREAD_VARS}
-        os.environ.update({k: "1" for k in _THREAD_VARS})
-        try:
-            pool = mp.get_context("spawn").Pool(jobs)
-        finally:
-            for k, v in saved.items():
-                if v is None:
-                    os.environ.pop(k, None)
-                else:
-                    os.environ[k] = v
-        with pool:
-            for rec in pool.imap(_worker, tasks, chunksize=1):
-                records.append(rec)
-                bar.update()
-    bar.close()
+    records = run(partial(p11_seed, config=config), seeds, jobs=jobs, progress=progress, desc="P11 seeds")
     wall = time.perf_counter() - t0
     arrays = _stack(records)
     meta = {"timing": {"wall_seconds": round(wall, 1), "jobs": int(jobs),
@@ -592,7 +424,12 @@ def run_p11(seeds, config: P11Config | None = None, jobs: int = 1, progress: boo
     return P11Result(arrays, config, meta)
 
 
-def replay_p11(cached: "P11Result", seeds=None, progress: bool = False) -> "P11Result":
+def _replay_one(task, config):
+    seed, theta = task
+    return p11_from_fd(seed, theta, config)
+
+
+def replay_p11(cached: "P11Result", seeds=None, progress: bool = False, jobs: int = 1) -> "P11Result":
     """Recompute, from the cached fd end points, everything :func:`p11_from_fd` records.
 
     The fd training (about 2000 BFGS iterations on forward differences) is
@@ -600,62 +437,92 @@ def replay_p11(cached: "P11Result", seeds=None, progress: bool = False) -> "P11R
     at another point, so rerunning it is a new sample, not a check of the
     cache. What follows from the end point is not chaotic; compare the replay
     with the cache by :func:`compare_results` (the training's own quantities,
-    :data:`FD_TRAINING_KEYS`, are not in the replay).
+    :data:`FD_TRAINING_KEYS`, are not in the replay). Runs on
+    :func:`lossland.runner.run`.
     """
     if not isinstance(cached, P11Result):
         raise TypeError(f"cached must be a P11Result, got {type(cached).__name__}")
     sub = cached if seeds is None else cached.select(seeds)
-    from tqdm import tqdm
-
-    records = [p11_from_fd(int(s), th, sub.config)
-               for s, th in tqdm(list(zip(sub.seeds, sub["fd_theta"])), desc="P11 replay",
-                                 disable=not progress, file=sys.stderr)]
+    tasks = [(int(s), th) for s, th in zip(sub.seeds, sub["fd_theta"])]
+    records = run(partial(_replay_one, config=sub.config), tasks, jobs=jobs, progress=progress,
+                  desc="P11 replay")
     return P11Result(_stack(records), sub.config, {})
 
 
-def _versions():
-    return {"python": platform.python_version(), "numpy": np.__version__, "scipy": scipy.__version__,
-            "lossland": __version__}
+_EXACT_METHOD = "trust-exact, then Newton polish (lossland.optimize.find_critical_point)"
+_CACHE_KEYS = ("parameters", "versions", "regenerate", "arrays", "npz_sha256", "created", "command", "experiment")
 
 
-def save_p11(result: P11Result, directory=None, command: str | None = None) -> tuple[Path, Path]:
-    """Write ``p11.npz`` (compressed arrays) and ``p11.json`` (parameters, versions, timings)."""
+def p11_parameters(config: P11Config | None = None, seeds=None) -> dict:
+    """What makes a P11 result: the config, the seeds, the fd BFGS options, the exact method.
+
+    The ``parameters`` entry of ``p11.json``; :func:`load_p11` refuses a cache
+    whose entry differs. ``seeds`` 0..N-1 are recorded as
+    ``{"first": 0, "count": N}``, other lists as they are; ``None`` leaves them out.
+    """
+    config = _check_config(config)
+    out = asdict(config)
+    if seeds is not None:
+        seeds = [_check_seed(s) for s in seeds]
+        if not seeds:
+            raise ValueError("seeds must not be empty")
+        contiguous = seeds == list(range(seeds[0], seeds[0] + len(seeds)))
+        out["seeds"] = {"first": seeds[0], "count": len(seeds)} if contiguous else seeds
+    return {**out, "fd_bfgs_options": dict(_FD_DEFAULTS), "exact_method": _EXACT_METHOD}
+
+
+def p11_command(n_seeds: int = 1000, jobs: int = 2, config: P11Config | None = None, out=None) -> str:
+    """The command line of :func:`main` that computes seeds 0..n_seeds-1 of ``config`` into ``out``."""
+    config = _check_config(config)
+    cmd = ["p11", "--seeds", str(n_seeds), "--jobs", str(jobs)]
+    if config.n_samples != P11Config.n_samples:
+        cmd += ["--samples", str(config.n_samples)]
+    if config.exact_maxiter != P11Config.exact_maxiter:
+        cmd += ["--exact-maxiter", str(config.exact_maxiter)]
+    if out is not None and Path(out).resolve() != P11_DIR:
+        cmd += ["--out", str(out)]
+    return ".venv/bin/python -m lossland.nonattracting.experiments " + " ".join(cmd)
+
+
+def save_p11(result: P11Result, directory=None, regenerate: str | None = None) -> tuple[Path, Path]:
+    """Write ``p11.npz`` (compressed arrays) and ``p11.json`` (:func:`lossland.runner.save_cached`).
+
+    The record's ``parameters`` are :func:`p11_parameters` of the result's
+    config and seeds; ``regenerate`` defaults to :func:`p11_command` for them.
+    """
     if not isinstance(result, P11Result):
         raise TypeError(f"result must be a P11Result, got {type(result).__name__}")
     directory = Path(P11_DIR if directory is None else directory)
-    directory.mkdir(parents=True, exist_ok=True)
-    npz, js = directory / "p11.npz", directory / "p11.json"
-    np.savez_compressed(npz, **result.arrays)
     seeds = [int(s) for s in result.seeds]
-    contiguous = seeds == list(range(seeds[0], seeds[0] + len(seeds)))
-    meta = {
-        "experiment": "P11: 000 Section V-E / 001 Section 5.5, Fig. 4",
-        "command": command or ".venv/bin/python -m lossland.nonattracting.experiments p11 --seeds 1000 --jobs 2",
-        "parameters": {**asdict(result.config),
-                       "seeds": {"first": seeds[0], "count": len(seeds)} if contiguous else seeds,
-                       "fd_bfgs_options": _FD_DEFAULTS,
-                       "exact_method": "trust-exact, then Newton polish (lossland.optimize.find_critical_point)"},
-        "versions": _versions(),
-        "created": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
-        **result.meta,
-    }
-    js.write_text(json.dumps(meta, indent=1) + "\n")
-    return npz, js
+    if regenerate is None:
+        n = len(seeds) if seeds == list(range(len(seeds))) else 1000
+        regenerate = p11_command(n, config=result.config, out=directory)
+    meta = {"experiment": "P11: 000 Section V-E / 001 Section 5.5, Fig. 4",
+            **{k: v for k, v in result.meta.items() if k not in _CACHE_KEYS}}
+    return save_cached(directory, "p11", result.arrays, p11_parameters(result.config, seeds),
+                       regenerate=regenerate, meta=meta)
 
 
-def load_p11(directory=None) -> P11Result:
-    """Read a result written by :func:`save_p11`."""
+def load_p11(directory=None, config: P11Config | None = None, seeds=None) -> P11Result:
+    """Read the P11 cache (:func:`lossland.runner.load_cached`), refusing one made otherwise.
+
+    The cache must have been made with ``config`` (default: 000 Section V-E's,
+    :class:`P11Config`), the current fd BFGS options and exact method, and,
+    if given, ``seeds``; and by this lossland version. Otherwise, or if a file
+    is missing or corrupt, a :class:`lossland.runner.CacheError` (a
+    ``ValueError``) names the file, what differs and the command that
+    regenerates it (:func:`p11_command`).
+    """
+    config = _check_config(config)
     directory = Path(P11_DIR if directory is None else directory)
-    npz, js = directory / "p11.npz", directory / "p11.json"
-    if not npz.exists() or not js.exists():
-        raise FileNotFoundError(f"no cached P11 result in {directory}; regenerate with "
-                                f"`.venv/bin/python -m lossland.nonattracting.experiments p11 --seeds 1000 --jobs 2`")
-    meta = json.loads(js.read_text())
-    p = meta["parameters"]
-    config = P11Config(tuple(p["teacher"]), tuple(p["student"]), p["n_samples"], p["exact_maxiter"], p["gtol"])
-    with np.load(npz) as data:
-        arrays = {k: data[k] for k in data.files}
-    return P11Result(arrays, config, meta)
+    n = 1000
+    if seeds is not None:
+        seeds = [_check_seed(s) for s in seeds]
+        n = len(seeds) if seeds == list(range(len(seeds))) else n
+    cached = load_cached(directory, "p11", params=p11_parameters(config, seeds),
+                         regenerate=p11_command(n, config=config, out=directory),
+                         ignore=("seeds",) if seeds is None else ())
+    return P11Result(cached.arrays, config, cached.record)
 
 
 def _noise_floor(result: P11Result, name: str) -> np.ndarray | float:
@@ -811,13 +678,6 @@ def main(argv=None) -> int:
     if args.seeds < 1:
         parser.error("--seeds must be positive")
     config = P11Config(n_samples=args.samples, exact_maxiter=args.exact_maxiter)
-    cmd = ["p11", "--seeds", str(args.seeds), "--jobs", str(args.jobs)]
-    if args.samples != P11Config.n_samples:
-        cmd += ["--samples", str(args.samples)]
-    if args.exact_maxiter != P11Config.exact_maxiter:
-        cmd += ["--exact-maxiter", str(args.exact_maxiter)]
-    if Path(args.out).resolve() != P11_DIR:
-        cmd += ["--out", args.out]
     load = os.getloadavg if hasattr(os, "getloadavg") else (lambda: None)
     start_load = load()
     result = run_p11(range(args.seeds), config, jobs=args.jobs, progress=not args.no_progress)
@@ -830,7 +690,7 @@ def main(argv=None) -> int:
                    "load_average_1_5_15_min_at_start": None if start_load is None else
                    [round(v, 2) for v in start_load],
                    "load_average_1_5_15_min_at_end": None if load() is None else [round(v, 2) for v in load()]})
-    npz, js = save_p11(result, args.out, ".venv/bin/python -m lossland.nonattracting.experiments " + " ".join(cmd))
+    npz, js = save_p11(result, args.out, p11_command(args.seeds, args.jobs, config, args.out))
     print(f"wrote {npz} and {js} ({result.meta['timing']['wall_seconds']} s wall, {args.jobs} jobs)")
     return 0
 

@@ -24,20 +24,22 @@ has d phi / d u_r (0) = -sum_alpha d_alpha a_alpha^r, non-zero by the
 In code, the last hidden layer is ``L - 1 = net.depth - 1``; its weight
 matrix ``W[L-1]`` has the rows u_i = [u_{i,k}]_k and its bias vector holds
 u_{i,0} = -log p_i. The papers' normalisation of this proof is 1/2 sum
-(f - y)^2 (``normalization="half"``, the default here); 000/001 define the
-loss as sum (f - y)^2, twice as large, which changes no sign.
+(f - y)^2 (``SquaredLoss(net, X, y, "half")``); 000/001 define the loss as
+sum (f - y)^2, twice as large, which changes no sign. The functions take
+the loss object first (``objective``: network, data and normalisation).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
-from numbers import Integral, Real
+from numbers import Integral
 
 import numpy as np
 
-from .._validation import as_float_array
+from .._validation import as_float_array, check_network, check_objective, check_real
 
 from ..derivatives import NORMALIZATIONS, SquaredLoss
 from ..network import Network
+from ._objective import ObjectiveParts
 
 __all__ = [
     "p_from_bias",
@@ -48,21 +50,13 @@ __all__ = [
     "output_weights",
     "PointAtInfinity",
     "point_at_infinity",
+    "point_from_theta",
     "minimum_at_infinity",
 ]
 
 
 # ------------------------------------------------------------------ helpers
 _as_array = as_float_array
-
-
-def _check_real(value, name, positive=False):
-    if isinstance(value, bool) or not isinstance(value, Real):
-        raise TypeError(f"{name} must be a real number, got {value!r}")
-    if not np.isfinite(value) or (positive and value <= 0):
-        kind = "a positive finite" if positive else "a finite"
-        raise ValueError(f"{name} must be {kind} number, got {value!r}")
-    return float(value)
 
 
 def p_from_bias(u0):
@@ -137,8 +131,8 @@ def lemma7_points(d, A, t0: float = 2.0, rtol: float = 1e-10, max_halvings: int 
     function) works for every m >= 1.
     """
     d, A = _check_d_A(d, A)
-    t0 = _check_real(t0, "t0", positive=True)
-    rtol = _check_real(rtol, "rtol", positive=True)
+    t0 = check_real(t0, "t0", positive=True)
+    rtol = check_real(rtol, "rtol", positive=True)
     if isinstance(max_halvings, bool) or not isinstance(max_halvings, Integral) or max_halvings < 0:
         raise ValueError(f"max_halvings must be a non-negative integer, got {max_halvings!r}")
     if abs(d.sum()) > rtol * max(np.abs(d).sum(), np.finfo(float).tiny):
@@ -174,8 +168,8 @@ def output_weights(S, c: float, scale: float = 1.0) -> np.ndarray:
     only obstruction" of the proof, which also covers c = 0).
     """
     S = _as_array(S, "S", 1)
-    c = _check_real(c, "c")
-    scale = _check_real(scale, "scale", positive=True)
+    c = check_real(c, "c")
+    scale = check_real(scale, "scale", positive=True)
     if S.size == 0:
         raise ValueError("S must contain at least one neuron")
     if np.any(S == 0):
@@ -199,9 +193,15 @@ def output_weights(S, c: float, scale: float = 1.0) -> np.ndarray:
 
 
 # --------------------------------------------------------- the point
+def _check_objective(objective):
+    """The objective, if its network fits the construction of 000 Theorem 1."""
+    check_objective(objective)
+    _check_net(objective.net)
+    return objective
+
+
 def _check_net(net):
-    if not isinstance(net, Network):
-        raise TypeError(f"net must be a lossland.Network, got {type(net).__name__}")
+    check_network(net)
     if net.activation.name != "sigmoid":
         raise ValueError(f"net must use the sigmoid activation (000 Theorem 1), got {net.activation.name}")
     if not net.biases:
@@ -212,7 +212,7 @@ def _check_net(net):
 
 
 @dataclass
-class PointAtInfinity:
+class PointAtInfinity(ObjectiveParts):
     """A point with the last hidden layer's biases at +infinity, and the loss near it.
 
     ``theta_finite`` is the flat parameter vector with the last hidden
@@ -221,23 +221,17 @@ class PointAtInfinity:
     u_i = [u_{i,k}]_k (n, m), ``v`` the outgoing weights, ``b_out`` the
     output bias. At p = 0 the network is the constant ``limit_constant`` =
     sum_i v_i + b_out, which is c = mean(y) in the construction.
+    ``objective`` holds the network, the data and the normalisation.
     """
 
-    net: Network
-    X: np.ndarray
-    y: np.ndarray
+    objective: SquaredLoss
     theta_finite: np.ndarray
     A: np.ndarray
     U: np.ndarray
     v: np.ndarray
     b_out: float
-    normalization: str = "half"
 
     # ---------------------------------------------------------- the proof
-    @property
-    def objective(self) -> SquaredLoss:
-        return SquaredLoss(self.net, self.X, self.y, self.normalization)
-
     @property
     def c(self) -> float:
         """c = mean(y), the loss-minimising constant."""
@@ -347,22 +341,19 @@ class PointAtInfinity:
         return self.kappa / C
 
 
-def point_at_infinity(net: Network, X, y, U, v, lower=None, output_bias: float = 0.0,
-                      normalization: str = "half") -> PointAtInfinity:
-    """Assemble a point with the last hidden layer's biases at infinity.
+def point_at_infinity(objective: SquaredLoss, U, v, lower=None, output_bias: float = 0.0) -> PointAtInfinity:
+    """Assemble a point with the last hidden layer's biases at infinity (000 Appendix A).
 
-    ``U`` (n_{L-1}, n_{L-2}) are the incoming weights u_{i,k} of the last
+    ``objective`` is the loss (a sigmoid network with biases, the data, the
+    normalisation); ``U`` (n_{L-1}, n_{L-2}) are the incoming weights u_{i,k} of the last
     hidden layer, ``v`` (n_{L-1},) its outgoing weights, ``lower`` a flat
     parameter vector of ``net`` whose layers 1..L-2 are used (required when
     there are two or more hidden layers, ignored otherwise). No sign
     condition is imposed (see :attr:`PointAtInfinity.sign_conditions_hold`):
     this is also how a reader builds counterexamples.
     """
-    net = _check_net(net)
-    X = net.check_inputs(X)
-    y = net.check_targets(y, X.shape[0])
-    if normalization not in NORMALIZATIONS:
-        raise ValueError(f"normalization must be one of {sorted(NORMALIZATIONS)}, got {normalization!r}")
+    objective = _check_objective(objective)
+    net = objective.net
     L = net.depth
     n, m = net.widths[L - 1], net.widths[L - 2]
     U = _as_array(U, "U")
@@ -371,7 +362,7 @@ def point_at_infinity(net: Network, X, y, U, v, lower=None, output_bias: float =
     v = _as_array(v, "v")
     if v.shape != (n,):
         raise ValueError(f"v must have shape ({n},), got {v.shape}")
-    b_out = _check_real(output_bias, "output_bias")
+    b_out = check_real(output_bias, "output_bias")
     if L > 2:
         if lower is None:
             raise ValueError("lower is required: it gives the parameters of layers 1..L-2")
@@ -382,14 +373,30 @@ def point_at_infinity(net: Network, X, y, U, v, lower=None, output_bias: float =
     theta[net.bias_slice(L - 1)] = 0.0
     theta[net.weight_slice(L)] = v
     theta[net.bias_slice(L)] = b_out
-    A = net.forward(theta, X).act[L - 2]
-    return PointAtInfinity(net, X, y, theta, np.array(A, dtype=float), U.copy(), v.copy(), b_out,
-                           normalization)
+    A = net.forward(theta, objective.X).act[L - 2]
+    return PointAtInfinity(objective, theta, np.array(A, dtype=float), U.copy(), v.copy(), b_out)
 
 
-def minimum_at_infinity(net: Network, X, y, lower=None, rng=0, *, t0: float = 2.0, v_scale: float = 1.0,
-                        normalization: str = "half"):
+def point_from_theta(objective: SquaredLoss, theta) -> PointAtInfinity:
+    """The :class:`PointAtInfinity` whose layers are those of the flat vector ``theta``.
+
+    U = W[L-1], v = W[L], the output bias b[L] and the lower layers are read
+    from ``theta``; its last hidden biases u_{i,0} are dropped (p is the
+    variable). Used to follow kappa_i = -v_{.,i} S_i (000 Appendix A) at
+    finite parameters, e.g. along a training run.
+    """
+    objective = _check_objective(objective)
+    net = objective.net
+    W, b = net.unflatten(net.check_params(theta))
+    L = net.depth
+    return point_at_infinity(objective, W[L - 1], W[L][0], theta, b[L][0])
+
+
+def minimum_at_infinity(objective: SquaredLoss, lower=None, rng=0, *, t0: float = 2.0, v_scale: float = 1.0):
     """The local minimum at infinity of 000 Theorem 1 / 001 Theorem 4, built as in the proof.
+
+    ``objective`` is the loss of a sigmoid network with biases (its
+    normalisation is the proof's 1/2 sum (f - y)^2 with ``"half"``).
 
     1. Layers 1..L-2 from ``lower`` (a flat vector of ``net``) or, if it is
        ``None``, from ``net.init_params(rng)``; a = act(L-2; x).
@@ -404,13 +411,12 @@ def minimum_at_infinity(net: Network, X, y, lower=None, rng=0, *, t0: float = 2.
     Returns ``(point, lemma7)``. Requires at least two neurons in the last
     hidden layer (000: "each hidden layer containing at least two neurons").
     """
-    net = _check_net(net)
+    objective = _check_objective(objective)
+    net = objective.net
     L = net.depth
     n = net.widths[L - 1]
     if n < 2:
         raise ValueError(f"the last hidden layer needs at least two neurons, got widths {net.widths}")
-    X = net.check_inputs(X)
-    y = net.check_targets(y, X.shape[0])
     if lower is None:
         if rng is None or isinstance(rng, bool) or not isinstance(rng, (np.random.Generator, Integral)):
             raise TypeError(f"rng must be a numpy.random.Generator or an integer seed, got {rng!r}")
@@ -419,11 +425,11 @@ def minimum_at_infinity(net: Network, X, y, lower=None, rng=0, *, t0: float = 2.
         lower = net.check_params(lower, "lower")
     m = net.widths[L - 2]
     # act(L-2; x) does not depend on the layers L-1, L: any placeholder works
-    probe = point_at_infinity(net, X, y, np.zeros((n, m)), np.zeros(n), lower, 0.0, normalization)
+    probe = point_at_infinity(objective, np.zeros((n, m)), np.zeros(n), lower, 0.0)
     d = probe.c - probe.y
     lem = lemma7_points(d, probe.A, t0=t0)
     U = np.array([lem.u_gt if i % 2 == 0 else lem.u_lt for i in range(n)])
     S = np.exp(-(U @ probe.A.T)) @ d
     v = output_weights(S, probe.c, v_scale)
-    point = point_at_infinity(net, X, y, U, v, lower, 0.0, normalization)
+    point = point_at_infinity(objective, U, v, lower, 0.0)
     return point, lem

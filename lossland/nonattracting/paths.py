@@ -20,7 +20,8 @@ the decreasing path           Lemma 6      Lemma 20     :func:`lemma6_paths`, :f
 Drivers :func:`theorem3_path` and :func:`theorem5_path` concatenate the
 segments into a :class:`Path`, t in [0, 1] -> theta(t) in lossland's flat
 parameter order; :func:`check_path` samples the loss finely along it and
-compares every increase with the round-off bound :func:`loss_roundoff_bound`.
+compares every increase with the round-off bound :func:`loss_roundoff_bound`;
+:func:`shade_segments` marks the segments on a figure's t-axis.
 
 Conventions: the activation vectors a^l_k = [act(l, k; x_alpha)]_alpha of 000
 Section VI are stored as an ``(n_l, N)`` array ``a[l]`` (neurons x samples,
@@ -32,18 +33,18 @@ explained in chapter P12.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from numbers import Integral
 from typing import Callable
 
 import numpy as np
 from scipy import linalg as sla
 from scipy import special
 
-from .._validation import check_real
+from .._validation import check_int, check_objective, check_real
 from ..activations import Activation
 from ..derivatives import SquaredLoss
 from ..landscape import loss_roundoff_bound
-from ..network import Network
+from ..plotting import COLORS
+from ._objective import ObjectiveParts
 
 __all__ = [
     "INVERSES",
@@ -64,6 +65,7 @@ __all__ = [
     "theorem5_path",
     "PathCheck",
     "check_path",
+    "shade_segments",
 ]
 
 _EPS = np.finfo(float).eps
@@ -76,12 +78,6 @@ INVERSES: dict[str, Callable[[np.ndarray], np.ndarray]] = {
 
 
 # ------------------------------------------------------------------ checks
-def _check_net(net):
-    if not isinstance(net, Network):
-        raise TypeError(f"net must be a lossland.Network, got {type(net).__name__}")
-    return net
-
-
 def _check_activation(act):
     if not isinstance(act, Activation):
         raise TypeError(f"activation must be a lossland Activation, got {type(act).__name__}")
@@ -91,22 +87,6 @@ def _check_activation(act):
     if act.name not in INVERSES:
         raise ValueError(f"no inverse for activation {act.name!r}; INVERSES has {sorted(INVERSES)}")
     return act
-
-
-_check_real = check_real
-
-
-def _check_int(value, name, low):
-    if isinstance(value, bool) or not isinstance(value, Integral):
-        raise TypeError(f"{name} must be an integer, got {value!r}")
-    if value < low:
-        raise ValueError(f"{name} must be at least {low}, got {value!r}")
-    return int(value)
-
-
-def _check_data(net, X, y):
-    X = net.check_inputs(X)
-    return X, net.check_targets(y, X.shape[0])
 
 
 # ---------------------------------------------------------- Lemma 4 / 18
@@ -160,15 +140,16 @@ def sigma_inverse_increment(activation: Activation, n0, delta) -> np.ndarray:
     return k * (np.log1p(delta / lo) - np.log1p(-delta / hi))
 
 
-def activation_vectors(net: Network, theta, X, layer: int) -> np.ndarray:
+def activation_vectors(objective: SquaredLoss, theta, layer: int) -> np.ndarray:
     """The activation vectors a^l_k = [act(l, k; x_alpha)]_alpha as rows: shape (n_l, N).
 
-    000 Section VI / 001 Section 6 (``layer = 0`` gives the inputs).
+    000 Section VI / 001 Section 6, on the inputs x_alpha of ``objective``
+    (``layer = 0`` gives the inputs).
     """
-    net = _check_net(net)
+    net = check_objective(objective).net
     if layer != 0:
         layer = net.check_layer(layer)
-    return net.forward(theta, X).act[layer].T.copy()
+    return net.forward(theta, objective.X).act[layer].T.copy()
 
 
 # ---------------------------------------------------------- Lemma 2 / 16
@@ -205,9 +186,9 @@ def _singular_values(A, N):
     return np.concatenate([s, np.zeros(max(0, N - s.size))])[:N]
 
 
-def _spanning_report(net, theta, X, wide, full_rank_weights):
-    N = X.shape[0]
-    s = _singular_values(activation_vectors(net, theta, X, wide), N)
+def _spanning_report(objective, theta, wide, full_rank_weights):
+    net = objective.net
+    s = _singular_values(activation_vectors(objective, theta, wide), objective.n_samples)
     W, _ = net.unflatten(theta)
     margins = {}
     if full_rank_weights:
@@ -217,7 +198,7 @@ def _spanning_report(net, theta, X, wide, full_rank_weights):
     return s, margins
 
 
-def lemma2_spanning_point(net: Network, theta, X, wide_layer: int, eps: float, rng, *,
+def lemma2_spanning_point(objective: SquaredLoss, theta, wide_layer: int, eps: float, rng, *,
                           rtol: float = 1e-10, full_rank_weights: bool = False,
                           force: bool = False, max_tries: int = 20) -> SpanningPoint:
     """w' with ||w - w'|| < eps whose wide layer spans R^N: 000 Lemma 2, 001 Lemma 16.
@@ -231,22 +212,22 @@ def lemma2_spanning_point(net: Network, theta, X, wide_layer: int, eps: float, r
     must have full rank in the same sense. When ``theta`` already satisfies
     this it is returned unchanged, unless ``force``. The random direction
     moves the weights and biases of layers 1..l* (and of any rank-deficient
-    w^l, l > l* + 1).
+    w^l, l > l* + 1). Uses the network and the inputs of ``objective``.
     """
-    net = _check_net(net)
+    objective = check_objective(objective)
+    net, X = objective.net, objective.X
     theta = net.check_params(theta)
-    X = net.check_inputs(X)
     wide = net.check_layer(wide_layer, hidden=True, name="wide_layer")
-    eps = _check_real(eps, "eps", positive=True)
-    rtol = _check_real(rtol, "rtol", positive=True)
-    max_tries = _check_int(max_tries, "max_tries", 1)
+    eps = check_real(eps, "eps", positive=True)
+    rtol = check_real(rtol, "rtol", positive=True)
+    max_tries = check_int(max_tries, "max_tries", 1)
     if net.widths[wide] < X.shape[0]:
         raise ValueError(f"wide_layer={wide} has {net.widths[wide]} neurons, fewer than the "
                          f"N = {X.shape[0]} samples: its activation vectors cannot span R^N")
     rng = np.random.default_rng(rng)
 
     def ok(th):
-        s, m = _spanning_report(net, th, X, wide, full_rank_weights)
+        s, m = _spanning_report(objective, th, wide, full_rank_weights)
         good = s[-1] > rtol * s[0] and all(v > rtol for v in m.values())
         return good, s, m
 
@@ -365,7 +346,7 @@ def lemma5_paths(r, lam) -> Callable[[float], tuple[np.ndarray, np.ndarray]]:
         Q = (l1 * r[j1] + 2 * l2 * r[j2]) / (l1 + 2 * l2)
 
         def path(t):
-            t = _check_real(t, "t", low=0.0, high=1.0)
+            t = check_real(t, "t", low=0.0, high=1.0)
             rt, lt = r0.copy(), l0.copy()
             if t == 0.0:
                 return rt, lt
@@ -385,7 +366,7 @@ def lemma5_paths(r, lam) -> Callable[[float], tuple[np.ndarray, np.ndarray]]:
         c = lp[j0] if nz.size else 1.0
 
         def path(t):
-            t = _check_real(t, "t", low=0.0, high=1.0)
+            t = check_real(t, "t", low=0.0, high=1.0)
             rt, lt = r0.copy(), l0.copy()
             s = min(2 * t, 1.0)
             rt[k] = r[k] + s * (r[j0] - r[k])
@@ -501,12 +482,12 @@ def lemma6_paths(a, w, residual, image, variant: str | None = None):
     plan = Lemma6Plan(variant, Jp, Jm, J0, Ip, Im, q, inc, a.copy(), w.copy())
 
     def gamma2(t):
-        t = _check_real(t, "t", low=0.0, high=1.0)
+        t = check_real(t, "t", low=0.0, high=1.0)
         f = 1.0 - t * (1.0 - q)
         return a * f[:, None], w / f
 
     def gamma3(t):
-        t = _check_real(t, "t", low=0.0, high=1.0)
+        t = check_real(t, "t", low=0.0, high=1.0)
         return q[:, None] * (a + t * inc), w / q
 
     return plan, gamma2, gamma3
@@ -586,16 +567,16 @@ class Segment:
 
 
 @dataclass
-class Path:
+class Path(ObjectiveParts):
     """The concatenated path t in [0, 1] -> theta(t); segment k covers [k/K, (k+1)/K].
 
     ``spanning`` is the Lemma 2 / 16 step that moved ``theta_given`` to the
     start ``spanning.theta`` (a jump of norm < eps, not part of the path).
+    ``objective`` is the loss (network, data, normalisation) the path
+    decreases; ``net``, ``X``, ``y``, ``normalization`` are its parts.
     """
 
-    net: Network
-    X: np.ndarray
-    y: np.ndarray
+    objective: SquaredLoss
     segments: list
     spanning: SpanningPoint
     theta_given: np.ndarray
@@ -612,7 +593,7 @@ class Path:
 
     def locate(self, t) -> tuple[int, float]:
         """(segment index k, local parameter s) of the global parameter t."""
-        t = _check_real(t, "t", low=0.0, high=1.0)
+        t = check_real(t, "t", low=0.0, high=1.0)
         K = self.n_segments
         k = min(int(np.floor(t * K)), K - 1)
         return k, min(max(t * K - k, 0.0), 1.0)
@@ -630,11 +611,12 @@ class Path:
         return self.segments[-1].theta(1.0)
 
 
-def _last_hidden_segment(net, theta0, X, wide, fn, name, citation, kind, output):
+def _last_hidden_segment(objective, theta0, wide, fn, name, citation, kind, output):
     """Realise s -> (a^{L-1}(s), w^L(s)) by Lemmas 3 and 4 (001: 17 and 18) from theta0."""
+    net, X = objective.net, objective.X
     L = net.depth
     sigma = net.activation
-    A = activation_vectors(net, theta0, X, wide)
+    A = activation_vectors(objective, theta0, wide)
     W, b = net.unflatten(theta0)
     realize = lemma3_realizer(A, W[L - 1])
     rho0 = fn(0.0)[0]
@@ -659,7 +641,7 @@ def _state(net, theta, X):
     return fw, W, b
 
 
-def theorem3_path(net: Network, theta, X, y, *, eps: float = 0.1, rng=0, rtol: float = 1e-10,
+def theorem3_path(objective: SquaredLoss, theta, *, eps: float = 0.1, rng=0, rtol: float = 1e-10,
                   variant: str | None = None, force_perturbation: bool = False) -> Path:
     """The path of 000 Theorem 3, segment by segment as in Appendix D.
 
@@ -681,8 +663,8 @@ def theorem3_path(net: Network, theta, X, y, *, eps: float = 0.1, rng=0, rtol: f
     output weights of one sign (Lemma 5 needs two neurons; 001's Lemma 19,
     :func:`theorem5_path`, covers that case with the output bias).
     """
-    net = _check_net(net)
-    X, y = _check_data(net, X, y)
+    objective = check_objective(objective)
+    net, X, y = objective.net, objective.X, objective.y
     sigma = _check_activation(net.activation)
     L = net.depth
     if L < 3:
@@ -697,7 +679,7 @@ def theorem3_path(net: Network, theta, X, y, *, eps: float = 0.1, rng=0, rtol: f
         variant = "plain" if image[0] < 0 < image[1] else "split"
     if variant not in ("split", "plain"):
         raise ValueError(f"variant must be 'split' or 'plain', got {variant!r}")
-    sp = lemma2_spanning_point(net, theta, X, wide, eps, rng, rtol=rtol, force=force_perturbation)
+    sp = lemma2_spanning_point(objective, theta, wide, eps, rng, rtol=rtol, force=force_perturbation)
     th = sp.theta
     segments = []
     fw, W, b = _state(net, th, X)
@@ -709,7 +691,7 @@ def theorem3_path(net: Network, theta, X, y, *, eps: float = 0.1, rng=0, rtol: f
                              "neuron: Lemma 5 of 000 needs n_(L-1) >= 2 (use theorem5_path)")
         z = fw.output.copy()
         p5 = lemma5_paths(fw.act[L - 1].T, w)
-        seg = _last_hidden_segment(net, th, X, wide, p5, "Lemma 5", "000 Lemma 5", "constant",
+        seg = _last_hidden_segment(objective, th, wide, p5, "Lemma 5", "000 Lemma 5", "constant",
                                    lambda s, z=z: z)
         segments.append(seg)
         th = seg.theta(1.0)
@@ -717,7 +699,7 @@ def theorem3_path(net: Network, theta, X, y, *, eps: float = 0.1, rng=0, rtol: f
     z = fw.output.copy()
     plan, g2, _ = lemma6_paths(fw.act[L - 1].T, W[L][0], y - z, image, variant)
     if np.any(plan.shrink < 1.0):
-        seg = _last_hidden_segment(net, th, X, wide, g2, "Lemma 6, Γ₂", "000 Lemma 6 (Γ₂)",
+        seg = _last_hidden_segment(objective, th, wide, g2, "Lemma 6, Γ₂", "000 Lemma 6 (Γ₂)",
                                    "constant", lambda s, z=z: z)
         segments.append(seg)
         th = seg.theta(1.0)
@@ -729,10 +711,10 @@ def theorem3_path(net: Network, theta, X, y, *, eps: float = 0.1, rng=0, rtol: f
     end = a3 + inc
     if np.any(end <= image[0]) or np.any(end >= image[1]):
         raise ValueError("Gamma_3 would leave the image of sigma (internal error in the shrink step)")
-    seg = _last_hidden_segment(net, th, X, wide, lambda s: (a3 + s * inc, w3), "Lemma 6, Γ₃",
+    seg = _last_hidden_segment(objective, th, wide, lambda s: (a3 + s * inc, w3), "Lemma 6, Γ₃",
                                "000 Lemma 6 (Γ₃)", "decreasing", lambda s, z=z: z + s * (y - z))
     segments.append(seg)
-    return Path(net, X, y, segments, sp, net.check_params(theta).copy(), "000 Theorem 3")
+    return Path(objective, segments, sp, net.check_params(theta).copy(), "000 Theorem 3")
 
 
 def _default_wide_layer(net, N):
@@ -745,7 +727,7 @@ def _default_wide_layer(net, N):
                      "non-increasing widths (001 Theorem 5)")
 
 
-def theorem5_path(net: Network, theta, X, y, *, wide_layer: int | None = None, eps: float = 0.1,
+def theorem5_path(objective: SquaredLoss, theta, *, wide_layer: int | None = None, eps: float = 0.1,
                   rng=0, rtol: float = 1e-10, force_perturbation: bool = False) -> Path:
     """The path of 001 Theorem 5 (Lemmas 16-20): one segment, output z + s (y - z).
 
@@ -758,8 +740,8 @@ def theorem5_path(net: Network, theta, X, y, *, wide_layer: int | None = None, e
     (1 - s)^2 L(w'): decreasing from the first step, no constant segment.
     With 0 an end of the image (sigmoid) the shift delta needs biases.
     """
-    net = _check_net(net)
-    X, y = _check_data(net, X, y)
+    objective = check_objective(objective)
+    net, X, y = objective.net, objective.X, objective.y
     sigma = _check_activation(net.activation)
     L = net.depth
     N = X.shape[0]
@@ -777,7 +759,7 @@ def theorem5_path(net: Network, theta, X, y, *, wide_layer: int | None = None, e
     if not net.biases and not image[0] < 0 < image[1] and wide + 1 < L:
         raise ValueError("001 Lemma 19 shifts the biases when 0 is an end of Im(sigma): "
                          "this network has no biases")
-    sp = lemma2_spanning_point(net, theta, X, wide, eps, rng, rtol=rtol, full_rank_weights=True,
+    sp = lemma2_spanning_point(objective, theta, wide, eps, rng, rtol=rtol, full_rank_weights=True,
                                force=force_perturbation)
     th0 = sp.theta
     fw, W, b = _state(net, th0, X)
@@ -790,7 +772,7 @@ def theorem5_path(net: Network, theta, X, y, *, wide_layer: int | None = None, e
     bfix = {l: b[l].copy() for l in b}
 
     def build(s):
-        s = _check_real(s, "s", low=0.0, high=1.0)
+        s = check_real(s, "s", low=0.0, high=1.0)
         Wn, bn, targets = dict(Wfix), dict(bfix), {}
         n_tilde = (s * (y - z))[None, :]                        # Lemma 20: f(s) = z + s (y - z)
         for l in range(L - 1, wide, -1):                        # Lemma 19 at layer l + 1
@@ -805,7 +787,7 @@ def theorem5_path(net: Network, theta, X, y, *, wide_layer: int | None = None, e
 
     seg = Segment("Lemma 20", "001 Lemmas 17-20", "decreasing", lambda s: build(s)[0],
                   lambda s: z + s * (y - z), lambda s: build(s)[1])
-    return Path(net, X, y, [seg], sp, net.check_params(theta).copy(), "001 Theorem 5")
+    return Path(objective, [seg], sp, net.check_params(theta).copy(), "001 Theorem 5")
 
 
 # ------------------------------------------------------------- checking
@@ -862,20 +844,20 @@ def _evaluate(path, obj, k, s):
     return float(obj.c * (r @ r)), loss_roundoff_bound(obj, th), act_err, out_err
 
 
-def check_path(path: Path, n_per_segment: int = 1000, refine: int = 20, depth: int = 5,
-               normalization: str = "sum") -> PathCheck:
+def check_path(path: Path, n_per_segment: int = 1000, refine: int = 20, depth: int = 5) -> PathCheck:
     """Sample the loss along ``path`` and compare every increase with round-off.
 
     ``n_per_segment`` equally spaced points per segment (end points
     included), then the ``refine`` intervals with the largest apparent
     increase (L(t_{i+1}) > L(t_i)) are subdivided into 2^depth pieces.
+    The loss is ``path.objective`` (its normalisation included).
     """
     if not isinstance(path, Path):
         raise TypeError(f"path must be a lossland.nonattracting.paths.Path, got {type(path).__name__}")
-    n_per_segment = _check_int(n_per_segment, "n_per_segment", 2)
-    refine = _check_int(refine, "refine", 0)
-    depth = _check_int(depth, "depth", 1)
-    obj = SquaredLoss(path.net, path.X, path.y, normalization)
+    n_per_segment = check_int(n_per_segment, "n_per_segment", 2)
+    refine = check_int(refine, "refine", 0)
+    depth = check_int(depth, "depth", 1)
+    obj = path.objective
     K = path.n_segments
     pts = {}
     for k in range(K):
@@ -924,3 +906,21 @@ def check_path(path: Path, n_per_segment: int = 1000, refine: int = 20, depth: i
                          max_tol=float(tk.max())))
     return PathCheck(t, Ls, tols, path.edges, float(max_inc), float(max_ratio), float(worst),
                      float(act_err.max()), float(out_err.max()), segs, n_ref)
+
+
+# --------------------------------------------------------------- figures
+def shade_segments(ax, path: Path, labels: bool = True) -> None:
+    """Shade the segments of ``path`` on the t-axis of the matplotlib axes ``ax``.
+
+    Constant-loss segments (000 Lemma 5, Lemma 6 Gamma_2) grey, decreasing
+    ones (Gamma_3, 001 Lemma 20) green; with ``labels`` each is named at mid-height.
+    """
+    if not isinstance(path, Path):
+        raise TypeError(f"path must be a lossland.nonattracting.paths.Path, got {type(path).__name__}")
+    colors = {"constant": COLORS["grey"], "decreasing": COLORS["minimum"]}
+    for k, seg in enumerate(path.segments):
+        a, b = path.edges[k], path.edges[k + 1]
+        ax.axvspan(a, b, color=colors[seg.kind], alpha=0.10 if seg.kind == "constant" else 0.06)
+        if labels:
+            ax.text((a + b) / 2, 0.55, seg.name, transform=ax.get_xaxis_transform(), ha="center",
+                    va="top", fontsize=8)

@@ -42,7 +42,7 @@ from scipy import integrate, optimize
 __all__ = [
     "ToyFunction", "TOYS", "get_toy", "FlowResult", "gradient_flow",
     "non_increasing_path", "path_max_increase", "is_non_increasing",
-    "flow_invariant", "flow_escapes", "flow_limit",
+    "flow_invariant", "flow_escapes", "flow_limit", "flow_and_path",
 ]
 
 X_SYM, Y_SYM = sp.symbols("x y", real=True)
@@ -411,3 +411,24 @@ def is_non_increasing(toy, path, rtol: float = 1e-12) -> bool:
     toy = get_toy(toy)
     scale = max(1.0, float(np.max(np.abs(toy.value(_as_points(path, "path"))))))
     return path_max_increase(toy, path) <= rtol * scale
+
+
+def flow_and_path(toy, z0, t_max: float, n_eval: int = 400):
+    """The gradient flow from z0 and, for the non-attracting landscapes, the path of Definition 1.
+
+    The two curves of 000 Fig. 1 / 001 Figure 1 from one start: the flow of
+    :func:`gradient_flow` sampled at t = 0 and ``n_eval`` geometrically
+    spaced times in [1e-3, t_max] (stopped 1 below min(c, f(z0))), and
+    :func:`non_increasing_path` (``None`` for the attracting landscape, where
+    no such path exists). Returns ``(flow, path)``, arrays of points (x, y).
+    """
+    toy = get_toy(toy)
+    z0 = _check_point(z0)
+    t_max = _positive(t_max, "t_max")
+    if isinstance(n_eval, bool) or not isinstance(n_eval, (int, np.integer)) or n_eval < 1:
+        raise ValueError(f"n_eval must be a positive integer, got {n_eval!r}")
+    t_eval = np.r_[0.0, np.geomspace(min(1e-3, t_max), t_max, n_eval)]
+    below = min(toy.region_value, float(toy.value(z0))) - 1.0
+    flow = gradient_flow(toy, z0, t_max=t_max, t_eval=t_eval, value_below=below).z
+    path = None if toy.attracting else non_increasing_path(toy, z0)
+    return flow, path
