@@ -48,6 +48,7 @@ __all__ = [
     "Lemma1Basis",
     "lemma1_basis",
     "lemma1_hessian",
+    "lemma1_blocks",
     "B_matrix",
     "D_matrix",
     "Definiteness",
@@ -380,13 +381,24 @@ def lemma1_hessian(objective: SquaredLoss, theta, layer: int, r: int, lam: float
     nu, nv = len(basis.u_small), len(basis.v_small)
     M = np.zeros((net.n_params + nu + nv,) * 2)
     M[:n_top, :n_top] = S[:, None] * H[np.ix_(idx, idx)] * S[None, :]
-    bl = basis.blocks
-    M[bl["v_sum"], bl["u_diff"]] = two_c * (alpha - beta) * D.T
-    M[bl["u_diff"], bl["v_sum"]] = two_c * (alpha - beta) * D
-    M[bl["u_diff"], bl["u_diff"]] = two_c * alpha * beta * B
-    M[bl["u_diff"], bl["v_diff"]] = two_c * (alpha + beta) * D
-    M[bl["v_diff"], bl["u_diff"]] = two_c * (alpha + beta) * D.T
-    return M, basis
+    return lemma1_blocks(M, basis.blocks, B, D, two_c, alpha, beta), basis
+
+
+def lemma1_blocks(M, blocks: dict, B, D, k, alpha, beta):
+    """Write the B and D blocks of 000 Lemma 1 (001 Lemma 12) into ``M`` and return it.
+
+    (v_sum, u_diff) = k (alpha - beta) D^T, (u_diff, u_diff) = k alpha beta B,
+    (u_diff, v_diff) = k (alpha + beta) D and their transposes, with k = 2c
+    (c of the normalisation). ``blocks`` are the slices of :class:`Lemma1Basis`;
+    ``M``, ``B``, ``D`` may be numpy arrays or sympy matrices (the same layout
+    serves the numerical and the symbolic check of chapter P5).
+    """
+    M[blocks["v_sum"], blocks["u_diff"]] = k * (alpha - beta) * D.T
+    M[blocks["u_diff"], blocks["v_sum"]] = k * (alpha - beta) * D
+    M[blocks["u_diff"], blocks["u_diff"]] = k * alpha * beta * B
+    M[blocks["u_diff"], blocks["v_diff"]] = k * (alpha + beta) * D
+    M[blocks["v_diff"], blocks["u_diff"]] = k * (alpha + beta) * D.T
+    return M
 
 
 # -------------------------------------------------------------- directions

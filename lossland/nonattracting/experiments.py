@@ -1,4 +1,4 @@
-"""Long experiments of the book, cached in ``data/`` with what made them.
+"""P11: how often is B definite at a trained network? (000 Section V-E, Fig. 4; 001 Section 5.5), cached in ``data/p11/``.
 
 P11 (000 Section V-E and Fig. 4; 001 Section 5.5): how often is the matrix
 B^r of Theorem 6 (000, eq. (1)) definite at a trained network, and how large

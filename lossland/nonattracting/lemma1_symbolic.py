@@ -30,7 +30,7 @@ from dataclasses import dataclass
 import numpy as np
 import sympy as sp
 
-from ..embedding import lemma1_basis, small_to_big_indices
+from ..embedding import lemma1_basis, lemma1_blocks, small_to_big_indices
 from ..network import Network
 from ..symbolic import generic_derivative, generic_sigma, symbolic_network
 
@@ -235,13 +235,7 @@ def lemma1_matrix(case: Lemma1Case, B, D, k) -> sp.Matrix:
     S = sp.diag(*[1] * len(case.u), *[2] * len(case.v), *[1] * len(case.wbar))
     F = sp.zeros(len(top) + len(case.u) + len(case.v))
     F[:len(top), :len(top)] = S * sp.hessian(c * (case.f - y) ** 2, top) * S
-    bl = case.blocks
-    F[bl["v_sum"], bl["u_diff"]] = k * (alpha - beta) * D.T
-    F[bl["u_diff"], bl["v_sum"]] = k * (alpha - beta) * D
-    F[bl["u_diff"], bl["u_diff"]] = k * alpha * beta * B
-    F[bl["u_diff"], bl["v_diff"]] = k * (alpha + beta) * D
-    F[bl["v_diff"], bl["u_diff"]] = k * (alpha + beta) * D.T
-    return F
+    return lemma1_blocks(F, case.blocks, B, D, k, alpha, beta)
 
 
 def compare_blocks(case: Lemma1Case, M, F) -> dict:
