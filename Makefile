@@ -87,7 +87,8 @@ notebooks: install
 	$(BIN)/python scripts/execute_notebooks.py notebooks
 
 bench: install
-	$(BIN)/python benchmarks/hessian.py
+	$(BIN)/python benchmarks/hessian.py --baseline 2aa92e6
+	$(BIN)/python benchmarks/convention.py
 
 clean:
 	rm -rf _build .pytest_cache

@@ -3,16 +3,23 @@
 Times, in one process and side by side, for the network sizes of the papers'
 experiments (sigmoid, no biases as in the papers; also with biases):
 
-* ``lossland``: :meth:`lossland.SquaredLoss.hessian`, second-order
-  backpropagation (Pearlmutter's R-operator, one layer of parameters at a time);
+* ``lossland``: :meth:`lossland.SquaredLoss.hessian`: the closed form
+  2c (J^T J + sum r Hess f) for one hidden layer, second-order backpropagation
+  (Pearlmutter's R-operator, one layer of parameters at a time) otherwise;
 * ``hvp(I)``: :meth:`lossland.SquaredLoss.hvp` with the P unit vectors, the
   R-operator along all P directions at once (how ``hessian`` worked before);
+  like ``grad``, at a theta whose forward pass the objective has not cached;
 * ``FD``: :func:`lossland.derivatives.fd_hessian`, central differences of the
   exact gradient (2P gradient evaluations);
 * ``jax``: ``jax.jit(jax.hessian(loss))`` of the same loss written in
   ``jax.numpy``, in float64, compiled and warmed up before timing. Only when
   ``import jax`` works: jax is not a requirement of the book. Install it with
   ``.venv/bin/pip install jax``.
+* ``base``: with ``--baseline REV`` (``make bench`` uses 2aa92e6), the
+  ``SquaredLoss.hessian`` of the package as it was at git revision REV:
+  ``git archive`` extracts that revision's ``lossland/`` into a temporary
+  directory, imported in this process under another name, and timed in turns
+  with the others.
 
 numpy's BLAS runs on one thread unless ``OPENBLAS_NUM_THREADS`` is set: on a
 machine shared with other work, multithreaded OpenBLAS stalls now and then for
@@ -34,17 +41,21 @@ assertion; the differences are asserted to be at round-off (jax, hvp) or
 finite-difference (FD) level.
 
 Run from the repository root: ``make bench`` or
-``.venv/bin/python benchmarks/hessian.py [--repeat 11] [--no-jax]``.
+``.venv/bin/python benchmarks/hessian.py [--repeat 11] [--no-jax] [--baseline REV]``.
 """
 from __future__ import annotations
 
 import argparse
 import ctypes
 import glob
+import importlib.util
 import os
 import platform
+import shutil
 import statistics
+import subprocess
 import sys
+import tempfile
 import time
 import timeit
 
@@ -67,6 +78,27 @@ SIZES = [((1, 2, 1), 10, (1, 3, 1)), ((2, 4, 6, 4, 1), 500, (2, 8, 12, 8, 1)),
          ((2, 21, 21, 1), 20, (2, 5, 5, 1))]
 JAX_HINT = ("jax is not installed: `.venv/bin/pip install jax` adds the jax.hessian column "
             "(jax is not a requirement of the book)")
+
+
+def load_baseline(rev: str, tmp: str):
+    """The ``lossland`` package of git revision ``rev``, imported as ``lossland_<rev>``.
+
+    ``git archive`` (read-only for the repository: no worktree, no checkout)
+    writes that revision's ``lossland/`` under ``tmp``; the package imports its
+    modules relatively, so it loads beside the current one.
+    """
+    root = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
+    archive = subprocess.run(["git", "-C", root, "archive", rev, "lossland"], check=True,
+                             capture_output=True).stdout
+    subprocess.run(["tar", "-x", "-C", tmp], input=archive, check=True)
+    name = "lossland_" + "".join(ch if ch.isalnum() else "_" for ch in rev)
+    path = os.path.join(tmp, "lossland")
+    spec = importlib.util.spec_from_file_location(name, os.path.join(path, "__init__.py"),
+                                                  submodule_search_locations=[path])
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
 
 
 def load_jax():
@@ -174,7 +206,19 @@ def main(argv=None):
                              "machine) or wall-clock time")
     parser.add_argument("--no-jax", action="store_true", help="skip jax even if installed")
     parser.add_argument("--no-biases", action="store_true", help="only the networks without biases")
+    parser.add_argument("--baseline", metavar="REV",
+                        help="also time SquaredLoss.hessian of git revision REV (e.g. 2aa92e6)")
     args = parser.parse_args(argv)
+    tmp = tempfile.mkdtemp(prefix="lossland-baseline-") if args.baseline else None
+    try:
+        base = load_baseline(args.baseline, tmp) if args.baseline else None
+        run(args, base)
+    finally:
+        if tmp:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+def run(args, base):
     stat = min if args.stat == "min" else statistics.median
     timer = time.perf_counter if args.timer == "wall" else time.process_time
 
@@ -182,6 +226,8 @@ def main(argv=None):
     print(f"lossland {lossland.__version__}, numpy {np.__version__}, python {platform.python_version()}")
     print(f"jax {jax.__version__} (float64, devices {jax.devices()})" if jax else
           ("jax skipped (--no-jax)" if args.no_jax else JAX_HINT))
+    if base:
+        print(f"base = SquaredLoss.hessian of git revision {args.baseline} ({base.__name__})")
     cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     env = {k: v for k, v in os.environ.items() if k.endswith("_NUM_THREADS") or k == "OPENBLAS_CORETYPE"}
     print(f"CPU: {cpu_model()}, {cpus} usable cores; numpy BLAS threads: {blas_threads()}; "
@@ -191,7 +237,7 @@ def main(argv=None):
           " then one Hessian by each method;\nX/ll = time of X / time of lossland; dH X = max |H_X - H|"
           " against lossland's H; H-H^T = max |H - H^T| of lossland's H\n")
 
-    cols = ["lossland", "hvp(I)", "FD"] + (["jax"] if jax else [])
+    cols = ["lossland", "hvp(I)", "FD"] + (["jax"] if jax else []) + (["base"] if base else [])
     head = (f"{'network':<10}{'N':>4} {'bias':<4}{'P':>4} |{'grad':>7}" + "".join(f"{c:>9}" for c in cols)
             + " |" + "".join(f"{c + '/ll':>10}" for c in cols[1:])
             + " |" + "".join(f"{'dH ' + c:>10}" for c in cols[1:]) + f" |{'H-H^T':>7}")
@@ -205,24 +251,30 @@ def main(argv=None):
             eye = np.eye(P)
             methods = {
                 "lossland": lambda: obj.hessian(theta),
-                "hvp(I)": lambda: obj.hvp(theta, eye),
+                "hvp(I)": lambda: (obj.__dict__.pop("_last_pass", None), obj.hvp(theta, eye))[1],
                 "FD": lambda: fd_hessian(obj.gradient, theta),
             }
             if jax:
                 hess = jax.jit(jax.hessian(jax_loss(jax, net, X, y, obj.c)))
                 theta_j = jax.numpy.asarray(theta)
                 methods["jax"] = lambda: hess(theta_j).block_until_ready()
+            if base:
+                net_b = base.Network(net.widths, "sigmoid", biases=net.biases)
+                obj_b = base.SquaredLoss(net_b, X, y)
+                methods["base"] = lambda: obj_b.hessian(theta)
             H = obj.hessian(theta)
             scale = max(1.0, np.abs(H).max())
             diffs = {name: float(np.abs(np.asarray(fn()) - H).max()) for name, fn in methods.items()}
             # correctness, not speed: round-off for the exact methods, O(h^2) for FD
             assert diffs["hvp(I)"] <= 1e-11 * scale, diffs
             assert diffs["FD"] <= 1e-5 * scale, diffs
-            if jax:
-                assert diffs["jax"] <= 1e-11 * scale, diffs
+            for name in ("jax", "base"):
+                if name in diffs:
+                    assert diffs[name] <= 1e-11 * scale, diffs
             asym = float(np.abs(H - H.T).max())
             assert asym <= 1e-12 * scale, asym
-            methods["grad"] = lambda: obj.gradient(theta)  # for scale: FD costs 2P gradients
+            # for scale, FD costs 2P gradients: each at a new theta, so no cached forward pass
+            methods["grad"] = lambda: (obj.__dict__.pop("_last_pass", None), obj.gradient(theta))
             runs = time_methods(methods, args.repeat, args.min_time, timer)
             times = {name: stat(ts) for name, ts in runs.items()}
             t0 = times["lossland"]

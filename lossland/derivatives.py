@@ -17,6 +17,7 @@ documented cross-checks.
 """
 from __future__ import annotations
 
+import contextlib
 import math
 
 import numpy as np
@@ -33,6 +34,11 @@ __all__ = [
 
 NORMALIZATIONS = {"sum": 1.0, "half": 0.5}
 """Accepted values of ``normalization`` and the factor c in L = c * sum (f - y)^2."""
+
+_MODERATE = 1e20
+"""Parameters and data no larger than this cannot overflow the one-hidden-layer Hessian."""
+_NO_ERRSTATE = contextlib.nullcontext()
+_max = np.maximum.reduce        # ndarray.max without its Python wrapper (propagates NaN)
 
 
 def _finite(value, what):
@@ -69,54 +75,64 @@ class SquaredLoss:
         return self.X.shape[0]
 
     # ------------------------------------------------------- forward pass
-    def _checked(self, theta) -> np.ndarray:
-        """``theta`` validated as by :meth:`Network.check_params`, with a fast path.
+    def _size(self, theta) -> float:
+        """A bound on max |theta_p| (NaN or inf if an entry is) of a float64 vector of length P, else inf.
 
-        A float64 vector of the right length with finite entries (the usual
-        case) is returned as it is; anything else goes through ``check_params``
-        (conversion, or the error naming ``theta``).
+        sum |theta_p| for a few parameters (Python's sum beats a numpy
+        reduction there), max |theta_p| otherwise.
         """
         if (type(theta) is np.ndarray and theta.ndim == 1 and theta.dtype == np.float64
-                and theta.shape[0] == self.net.n_params and np.isfinite(theta).all()):
-            return theta
-        return self.net.check_params(theta)
+                and theta.shape[0] == self.net.n_params):
+            return sum(map(abs, theta.tolist())) if theta.shape[0] <= 32 else float(_max(np.abs(theta)))
+        return math.inf
 
-    def _pass(self, theta):
+    def _pass(self, theta, keep=True):
         """``(Forward, W)`` at ``theta``: one forward pass, kept for the last ``theta``.
 
         Consecutive calls at equal parameters (by value) reuse it, so value,
         gradient, output_deltas, jacobian, hvp, and B and D of
         :mod:`lossland.embedding`, share one forward pass. The cache holds a
-        read-only copy of ``theta`` (``W`` are views of it) and read-only
-        activations, so neither the caller's later changes to ``theta`` nor to
-        a returned array can make it stale.
+        read-only copy of ``theta`` (``W`` are views of it), so the caller's
+        later changes to ``theta`` cannot make it stale; the methods return
+        new arrays computed from it, :meth:`forward` read-only ones. With
+        ``keep=False`` a new pass is not kept (and ``W`` is ``None``): the
+        loss alone at ever new points (finite differences, line searches)
+        then costs no more than the forward pass.
         """
-        theta = self._checked(theta)
+        if not (type(theta) is np.ndarray and theta.ndim == 1 and theta.dtype == np.float64
+                and theta.shape[0] == self.net.n_params):
+            theta = self.net.check_params(theta)
+        # theta need not be checked for NaN/inf here: a cached key was checked by
+        # Network.forward when it was computed, and a new one is checked by it now
         key = theta.tobytes()
         last = self.__dict__.get("_last_pass")
         if last is not None and last[0] == key and last[1] is self.X:
             return last[2], last[3]
+        if not keep:
+            return self.net.forward(theta, self.X), None
         theta = np.frombuffer(key)                      # read-only copy
-        fw = self.net.forward(theta, self.X)
-        for arr in fw.pre[1:] + fw.act[1:] + [fw.output]:
-            arr.flags.writeable = False
-        W, _ = self.net.unflatten(theta)
+        net, n = self.net, self.net.widths
+        fw = net.forward(theta, self.X)
+        W = {l: theta[net._slices["W", l]].reshape(n[l], n[l - 1]) for l in range(1, net.depth + 1)}
         self._last_pass = (key, self.X, fw, W)
         return fw, W
 
     def forward(self, theta) -> Forward:
-        """:meth:`Network.forward` of ``theta`` on the data ``X`` (read-only arrays).
+        """:meth:`Network.forward` of ``theta`` on the data ``X``, as read-only arrays.
 
         Cached for the last ``theta`` (see :meth:`_pass`): functions that need
         the pre-activations of one point, such as :func:`lossland.embedding.B_matrix`
         and ``D_matrix``, should call this rather than ``net.forward``.
         """
-        return self._pass(theta)[0]
+        fw = self._pass(theta)[0]
+        for arr in fw.pre[1:] + fw.act[1:] + [fw.output]:
+            arr.flags.writeable = False
+        return fw
 
     # --------------------------------------------------------------- values
     def residuals(self, theta) -> np.ndarray:
         """f(x_alpha) - y_alpha for every sample."""
-        return self._pass(theta)[0].output - self.y
+        return self._pass(theta, keep=False)[0].output - self.y
 
     def value(self, theta) -> float:
         """L(theta)."""
@@ -255,26 +271,36 @@ class SquaredLoss:
         layer at a time (:meth:`_hessian_layers`). Both are exact; the tests
         compare them with each other, with finite differences and with sympy.
         """
-        theta = self._checked(theta)
-        if self.net.depth == 2 and self._one_hidden_plan() is not None:
-            return self._hessian_one_hidden(theta)
+        size = self._size(theta)
+        if not size <= _MODERATE:                  # (also NaN) full check: conversion, or the error
+            theta = self.net.check_params(theta)
+        plan = self._one_hidden_plan() if self.net.depth == 2 else None
+        if plan is not None:
+            return self._hessian_one_hidden(theta, plan, size)
         return self._hessian_layers(theta)
 
     def _one_hidden_plan(self):
         """What :meth:`_hessian_one_hidden` needs from X and the layout, built once.
 
         ``None`` when the products of the inputs would be too large. Rebuilt if
-        ``X`` is replaced.
+        ``X`` or ``y`` is replaced.
         """
         plan = self.__dict__.get("_plan1")
-        if plan is not None and plan[0] is self.X:
-            return plan[1]
+        if plan is not None and plan[0] is self.X and plan[1] is self.y:
+            return plan[2]
         net, X, N = self.net, self.X, self.n_samples
         (n0, n1, _), P, slc = net.widths, net.n_params, net._slices
         p0 = n0 + net.biases                           # inputs of a hidden neuron, with the constant 1
         if N * p0 * p0 > self._ONE_HIDDEN_MAX:
-            self._plan1 = (X, None)
+            self._plan1 = (X, self.y, None)
             return None
+        # moderate: data no larger than _MODERATE and sigma, sigma', sigma'' no larger
+        # than 1e18 (> e^40) on a fine grid of [-40, 40] (true for every registered activation)
+        grid = np.linspace(-40.0, 40.0, 8001)
+        with np.errstate(all="ignore"):
+            values = np.array([net.activation.f(grid), net.activation.d1(grid), net.activation.d2(grid)])
+        moderate = bool(np.abs(X).max() <= _MODERATE and np.abs(self.y).max() <= _MODERATE
+                        and np.abs(values).max() <= 1e18)
         Xt = np.hstack([X, np.ones((N, 1))]) if net.biases else X       # x~ = (x, 1)
         XT = np.ascontiguousarray(Xt.T)
         XXt = np.hstack([(Xt[:, :, None] * Xt[:, None, :]).reshape(N, -1), Xt])  # [x~ (x) x~ | x~]
@@ -293,11 +319,12 @@ class SquaredLoss:
         tgt = np.concatenate([(u[:, :, None] * P + u[:, None, :]).ravel(),
                               (v * P + u).ravel(), (u * P + v).ravel()])
         ones = np.ones((1, N)) if net.biases else None
-        plan = (XT, XT[:n0], XXt, u, out, src, tgt, ones)
-        self._plan1 = (X, plan)
+        x_norm = float(np.abs(Xt).sum(axis=1).max())                    # max_alpha ||x~_alpha||_1
+        plan = (XT, XT[:n0], XXt, u, out, src, tgt, ones, moderate, x_norm)
+        self._plan1 = (X, self.y, plan)
         return plan
 
-    def _hessian_one_hidden(self, theta) -> np.ndarray:
+    def _hessian_one_hidden(self, theta, plan, size=math.inf) -> np.ndarray:
         """Exact Hessian of a network with one hidden layer, in closed form.
 
         f(x) = sum_k v_k sigma(n_k) (+ b_2), n_k = sum_q u_{kq} x~_q with
@@ -313,12 +340,22 @@ class SquaredLoss:
         one product [t v r; s r] @ [x~ (x) x~ | x~] (t = sigma'', s = sigma'),
         scattered into H by index arrays built once per loss object; J^T J is
         one more product. H is symmetric by construction.
+
+        ``plan`` is :meth:`_one_hidden_plan`; ``size`` bounds max |theta_p| (:meth:`_size`).
         """
-        XT, XTw, XXt, u, out, src, tgt, ones = self._one_hidden_plan()
+        XT, XTw, XXt, u, out, src, tgt, ones, moderate_data, x_norm = plan
         act, n1, N = self.net.activation, self.net.widths[1], self.n_samples
-        with np.errstate(over="ignore", invalid="ignore"):
+        # Nothing can overflow when theta and the data are moderate and |n_k| <= 40
+        # (then |sigma|, |sigma'|, |sigma''| <= 1e18, checked by the plan; every
+        # product below stays under 1e117 N n_1): no np.errstate, which costs ~15%
+        # of a small Hessian, and no check of H. Otherwise both.
+        quiet = moderate_data and size <= _MODERATE
+        with _NO_ERRSTATE if quiet else np.errstate(over="ignore", invalid="ignore"):
             z = theta[u] @ XT                                     # n_k(x_alpha), (n1, N)
-            a, s, t = act.f(z), act.d1(z), act.d2(z)
+        # |n_k| <= size max_alpha ||x~_alpha||_1: look at n itself only when that exceeds 40
+        quiet = quiet and (size * x_norm <= 40.0 or np.abs(z).max() <= 40.0)
+        with _NO_ERRSTATE if quiet else np.errstate(over="ignore", invalid="ignore"):
+            a, s, t = act.values(z)
             v = theta[out:out + n1, None]
             vs = v * s
             Ju = (vs[:, None, :] * XTw).reshape(-1, N)           # J^T, rows of the weights u_{kq}
@@ -328,7 +365,7 @@ class SquaredLoss:
             H = JT @ JT.T
             H.reshape(-1)[tgt] += M.reshape(-1)[src]
             H *= 2.0 * self.c
-        if not np.isfinite(H).all():
+        if not quiet and not np.isfinite(H).all():     # (quiet: finite by the bounds above)
             self.net.forward(theta, self.X)           # raises the overflow error of Network.forward
             _finite(H, "the Hessian")
         return H

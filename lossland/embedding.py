@@ -168,13 +168,13 @@ class _LayerTerms:
 def _layer_terms(objective: SquaredLoss, theta, layer: int, r: int) -> _LayerTerms:
     """One forward and one backward pass for B and D (theta, layer, r already validated)."""
     net = objective.net
-    fw = net.forward(theta, objective.X)
-    W, _ = net.unflatten(theta)
+    fw = objective.forward(theta)                 # cached: shared with output_deltas and the Hessian
     g = objective.output_deltas(theta)[layer + 1]
     a = fw.act[layer - 1]
     if net.biases:
         a = np.hstack([a, np.ones((a.shape[0], 1))])
-    return _LayerTerms(fw.output - objective.y, g, a, fw.pre[layer][:, r], W[layer + 1][:, r])
+    v = theta[net.outgoing_indices(layer, r)]
+    return _LayerTerms(fw.output - objective.y, g, a, fw.pre[layer][:, r], v)
 
 
 def B_matrix(objective: SquaredLoss, theta, layer: int, r: int) -> np.ndarray:
@@ -370,17 +370,19 @@ def lemma1_hessian(objective: SquaredLoss, theta, layer: int, r: int, lam: float
         raise ValueError(f"alpha={alpha}, beta={beta} do not satisfy lambda = beta/(alpha+beta) = {lam}")
     basis = lemma1_basis(net, layer, r, alpha, beta)
     H = objective.hessian(theta)
-    H = 0.5 * (H + H.T)
+    H += H.T
+    H *= 0.5
     terms = _layer_terms(objective, theta, layer, r)
     B, D = terms.B(net.activation), terms.D(net.activation)      # D is [i, s]
     two_c = 2.0 * objective.c
     idx = np.concatenate([basis.u_small, basis.v_small, basis.w_bar_small])
-    S = np.concatenate([np.ones(len(basis.u_small)), 2.0 * np.ones(len(basis.v_small)),
-                        np.ones(len(basis.w_bar_small))])
     n_top = len(idx)
     nu, nv = len(basis.u_small), len(basis.v_small)
     M = np.zeros((net.n_params + nu + nv,) * 2)
-    M[:n_top, :n_top] = S[:, None] * H[np.ix_(idx, idx)] * S[None, :]
+    top = M[:n_top, :n_top]
+    top[...] = H[np.ix_(idx, idx)]
+    top[nu:nu + nv] *= 2.0                         # S H S with S = 2 on the v_r entries
+    top[:, nu:nu + nv] *= 2.0
     return lemma1_blocks(M, basis.blocks, B, D, two_c, alpha, beta), basis
 
 

@@ -279,3 +279,13 @@ def test_default_parameters_give_the_same_activation():
     assert get_activation("softplus") is get_activation("softplus", alpha=1.0)
     assert get_activation("swish") is get_activation("swish", beta=1)
     assert Network((1, 2, 1), "softplus") == Network((1, 2, 1), "softplus", alpha=1.0)
+
+
+@pytest.mark.parametrize("name", sorted(ACTIVATIONS))
+def test_values_equal_the_three_functions_bit_for_bit(name):
+    """Activation.values (fused for sigmoid and tanh) gives f, d1, d2 exactly."""
+    act = get_activation(name)
+    t = np.concatenate([np.linspace(-40, 40, 801), [-700.0, -1e-300, 0.0, 1e-300, 700.0]])
+    for got, want in zip(act.values(t), (act.f(t), act.d1(t), act.d2(t))):
+        assert np.array_equal(got, want)
+    assert (act.fused is not None) == (name in ("sigmoid", "tanh"))

@@ -6,7 +6,6 @@ import pytest
 import sympy as sp
 
 from lossland import SMOOTH_ACTIVATIONS, Network, SquaredLoss, get_activation
-from lossland import derivatives as dv
 from lossland.derivatives import fd_gradient, fd_hessian
 from lossland.symbolic import symbolic_network
 
@@ -224,3 +223,140 @@ def test_parametrised_activations_match_sympy(activation, params):
     obj = SquaredLoss(net, X, y)
     assert np.allclose(obj.gradient(theta), g, rtol=1e-11, atol=1e-13)
     assert np.allclose(obj.hessian(theta), np.array(H, dtype=float), rtol=1e-11, atol=1e-13)
+
+
+# ---------------------------------------------------------------------------
+# The two exact Hessians against each other; theta checks; the forward-pass cache
+# ---------------------------------------------------------------------------
+ONE_HIDDEN = [((1, 2, 1), True), ((1, 2, 1), False), ((3, 4, 1), True), ((2, 5, 1), False), ((4, 1, 1), True)]
+
+
+@pytest.mark.parametrize("activation,params", MORE_ACTIVATIONS + [("exp", {}), ("identity", {})])
+@pytest.mark.parametrize("widths,biases", ONE_HIDDEN)
+@pytest.mark.parametrize("normalization", ["sum", "half"])
+def test_one_hidden_closed_form_equals_second_order_backprop(widths, biases, activation, params, normalization):
+    """_hessian_one_hidden (J^T J + residual terms) and _hessian_layers (R-operator) are independent."""
+    net, theta, X, y = _problem(widths, activation, params, biases, seed=sum(widths) + biases, n_samples=9)
+    obj = SquaredLoss(net, X, y, normalization)
+    H_layers = obj._hessian_layers(theta)
+    H = obj.hessian(theta)
+    assert np.array_equal(H, obj._hessian_one_hidden(theta, obj._one_hidden_plan()))
+    assert np.abs(H - H_layers).max() <= 1e-13 * max(1.0, np.abs(H_layers).max())
+    assert np.array_equal(H, H.T)                               # symmetric by construction
+
+
+@pytest.mark.parametrize("biases", [True, False])
+def test_one_hidden_with_saturated_neurons(biases):
+    """|n_k| > 40 (the branch under np.errstate) and huge parameters: still exact, no warning."""
+    net = Network((2, 3, 1), "sigmoid", biases=biases)
+    rng = np.random.default_rng(1)
+    X, y = rng.standard_normal((8, 2)), rng.standard_normal(8)
+    obj = SquaredLoss(net, X, y)
+    for scale in (60.0, 1e25):
+        theta = scale * rng.standard_normal(net.n_params)
+        H, H_layers = obj.hessian(theta), obj._hessian_layers(theta)
+        assert np.isfinite(H).all()
+        assert np.abs(H - H_layers).max() <= 1e-12 * max(1.0, np.abs(H_layers).max())
+
+
+def test_one_hidden_overflow_raises_without_warning():
+    obj = SquaredLoss(Network((1, 2, 1), "exp"), np.ones((3, 1)), np.zeros(3))
+    for theta in ([0.0, 0.0, 800.0, 0.0, 1.0, 1.0, 0.0], [1e30, 0.0, 0.0, 0.0, 1.0, 1.0, 0.0]):
+        with pytest.raises(ValueError, match="overflow"):
+            obj.hessian(np.array(theta))
+
+
+def test_hessian_of_many_inputs_takes_second_order_backprop(monkeypatch):
+    net, theta, X, y = make_problem((3, 4, 1), "tanh", True, seed=2)
+    H = SquaredLoss(net, X, y).hessian(theta)
+    monkeypatch.setattr(SquaredLoss, "_ONE_HIDDEN_MAX", 0)
+    obj = SquaredLoss(net, X, y)
+    calls = []
+    monkeypatch.setattr(SquaredLoss, "_hessian_layers",
+                        lambda self, t, f=SquaredLoss._hessian_layers: calls.append(1) or f(self, t))
+    H_layers = obj.hessian(theta)
+    assert calls == [1]
+    assert np.abs(H - H_layers).max() <= 1e-13 * max(1.0, np.abs(H).max())
+
+
+@pytest.mark.parametrize("widths", [(1, 2, 1), (2, 3, 2, 1)])
+def test_theta_in_other_forms_and_bad_theta(widths):
+    net, theta, X, y = make_problem(widths, "sigmoid", True, seed=4)
+    obj = SquaredLoss(net, X, y)
+    H, g = obj.hessian(theta), obj.gradient(theta)
+    for other in (list(theta), theta.astype(np.longdouble), theta[::-1].copy()[::-1], theta.reshape(1, -1)[0]):
+        assert np.array_equal(obj.hessian(other), H)
+        assert np.array_equal(obj.gradient(other), g)
+    assert np.array_equal(obj.hessian(np.zeros(net.n_params, dtype=int)), obj.hessian(np.zeros(net.n_params)))
+    for bad, kind in (([np.nan] + list(theta[1:]), ValueError), ([np.inf] + list(theta[1:]), ValueError),
+                      (theta[:-1], ValueError), (theta[None, :], ValueError), (["a"] * net.n_params, TypeError)):
+        for method in (obj.hessian, obj.gradient, obj.value, obj.jacobian):
+            with pytest.raises(kind, match="theta"):
+                method(bad)
+
+
+def test_forward_pass_is_shared_and_never_stale(monkeypatch):
+    """value, gradient, output_deltas, jacobian, hvp at one theta share a forward pass; a new theta: a new one."""
+    net, theta, X, y = make_problem((2, 3, 2, 1), "tanh", True, seed=6)
+    fresh = lambda t: SquaredLoss(net, X, y).value_and_gradient(t)  # noqa: E731
+    obj = SquaredLoss(net, X, y)
+    passes = []
+    forward = Network.forward
+    monkeypatch.setattr(Network, "forward", lambda self, *a: passes.append(1) or forward(self, *a))
+    v = np.ones(net.n_params)
+    obj.gradient(theta), obj.value(theta), obj.output_deltas(theta), obj.jacobian(theta), obj.hvp(theta, v)
+    obj.forward(theta), obj.residuals(list(theta))
+    assert len(passes) == 1
+    obj.value(theta + 1.0)                             # the loss alone at a new point is not kept
+    obj.output_deltas(theta)
+    assert len(passes) == 2
+    theta2 = theta.copy()
+    value, grad = obj.value_and_gradient(theta2)
+    theta2[0] += 0.5                                   # the caller changes its array in place
+    assert obj.value_and_gradient(theta2)[0] != value
+    assert len(passes) == 3
+    ref = fresh(theta2)
+    got = obj.value_and_gradient(theta2)
+    assert got[0] == ref[0] and np.array_equal(got[1], ref[1])
+    # returned arrays do not alias the cache
+    g = obj.output_deltas(theta2)
+    g[1][...] = 0.0
+    assert np.array_equal(obj.output_deltas(theta2)[1], SquaredLoss(net, X, y).output_deltas(theta2)[1])
+    fw = obj.forward(theta2)
+    with pytest.raises(ValueError):
+        fw.pre[1][0, 0] = 1.0
+    # new data: nothing cached is used
+    X2 = X + 1.0
+    obj.X = X2
+    assert obj.value(theta2) == SquaredLoss(net, X2, y).value(theta2)
+    assert np.array_equal(obj.hessian(theta2), SquaredLoss(net, X2, y).hessian(theta2))
+
+
+def test_one_hidden_plan_follows_new_data():
+    net, theta, X, y = make_problem((2, 3, 1), "gelu", True, seed=7)
+    obj = SquaredLoss(net, X, y)
+    obj.hessian(theta)
+    X2 = 2.0 * X
+    obj.X = X2
+    assert np.array_equal(obj.hessian(theta), SquaredLoss(net, X2, y).hessian(theta))
+
+
+def test_activation_with_large_derivatives_is_not_moderate():
+    """softplus with alpha = 1e20 has sigma'' = alpha/4 at 0: the Hessian is computed under np.errstate."""
+    net, theta, X, y = _problem((2, 3, 1), "softplus", {"alpha": 1e20}, True, seed=3)
+    obj = SquaredLoss(net, X, y)
+    assert obj._one_hidden_plan()[-2] is False
+    assert SquaredLoss(Network((2, 3, 1), "exp"), X, y)._one_hidden_plan()[-2] is True
+    H = obj.hessian(theta)
+    assert np.abs(H - obj._hessian_layers(theta)).max() <= 1e-13 * max(1.0, np.abs(H).max())
+
+
+def test_one_hidden_plan_follows_new_targets():
+    """Huge targets make the one-hidden-layer Hessian take the guarded branch: still exact, no warning."""
+    net, theta, X, y = make_problem((2, 3, 1), "sigmoid", True, seed=8)
+    obj = SquaredLoss(net, X, y)
+    obj.hessian(theta)
+    obj.y = y * 1e25
+    H = obj.hessian(theta)
+    assert obj._one_hidden_plan()[-2] is False
+    assert np.abs(H - obj._hessian_layers(theta)).max() <= 1e-13 * np.abs(H).max()

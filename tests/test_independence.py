@@ -1,4 +1,4 @@
-"""lossland.bad_minima.independence: linear independence of 004's function sets (Assumptions 1, 2), exact and numeric."""
+"""lossland.bad_minima.independence: linear independence of 004's function sets, exactly and numerically."""
 import mpmath
 import numpy as np
 import pytest

@@ -13,6 +13,7 @@ import numpy as np
 import sympy as sp
 
 from ..activations import Activation, get_activation
+from ..derivatives import SquaredLoss
 
 
 def as_activation(activation) -> Activation:
@@ -24,8 +25,12 @@ def as_activation(activation) -> Activation:
     raise TypeError(f"activation must be a name or an Activation, got {type(activation).__name__}")
 
 
-def as_samples(value, name, n=None) -> np.ndarray:
-    """One-dimensional inputs or targets (an (N, 1) array is flattened), finite, of length ``n`` if given."""
+def as_samples(value, name, n=None, *, allow_minus_inf: bool = False) -> np.ndarray:
+    """A one-dimensional float array (an (N, 1) array is flattened), of length ``n`` if given.
+
+    Inputs, targets, directions: finite entries; with ``allow_minus_inf``,
+    ``-inf`` is allowed too (log10 of a zero singular value).
+    """
     if value is None or isinstance(value, (str, bytes)):
         raise TypeError(f"{name} must be an array of real numbers, got {value!r}")
     try:
@@ -35,12 +40,30 @@ def as_samples(value, name, n=None) -> np.ndarray:
     if arr.ndim == 2 and arr.shape[1] == 1:
         arr = arr[:, 0]
     if arr.ndim != 1:
-        raise ValueError(f"{name} must be one-dimensional (one input per sample), got shape {arr.shape}")
+        raise ValueError(f"{name} must be one-dimensional, got shape {arr.shape}")
     if n is not None and arr.shape[0] != n:
         raise ValueError(f"{name} must have {n} entries, got {arr.shape[0]}")
-    if not np.all(np.isfinite(arr)):
-        raise ValueError(f"{name} contains non-finite values")
+    if not np.all(np.isfinite(arr) | (allow_minus_inf & (arr == -np.inf))):
+        raise ValueError(f"{name} contains NaN or inf" + (" (only -inf is allowed)" if allow_minus_inf else ""))
     return arr
+
+
+class WidthOneConstruction:
+    """What the constructions of Propositions 2 and 4 share: data (X, y), network, residual Delta Y."""
+
+    @property
+    def n_samples(self) -> int:
+        return self.X.shape[0]
+
+    @property
+    def objective(self) -> SquaredLoss:
+        """R(W) = sum_i (F(x_i) - y_i)^2, 004's L^2 loss, as a :class:`lossland.SquaredLoss`."""
+        return SquaredLoss(self.net, self.X, self.y)
+
+    @property
+    def loss(self) -> float:
+        """R(W-hat) = <Delta Y, Delta Y> (004, after eq. (64) and (125))."""
+        return float(self.delta_y @ self.delta_y)
 
 
 def positive_constants(c, K) -> np.ndarray:

@@ -45,7 +45,7 @@ from sympy.polys.matrices import DomainMatrix
 
 from .._validation import as_float_array, check_dps, check_int, check_real
 from ..activations import Activation
-from ._common import activation_key, mp_greedy_basis, mp_log10
+from ._common import activation_key, as_samples, mp_greedy_basis, mp_log10
 from .function_sets import ATOMS, FunctionSet, _as_analytic, as_function_set, evaluate, function_exprs
 
 __all__ = [
@@ -558,7 +558,7 @@ def rank_report(log10_sv, n_points, dps=None, log10_tol=None) -> RankReport:
     mpmath s_max 10^(-dps/2): evaluations carry relative errors of about
     10^-dps, so half the digits are left as a margin on each side.
     """
-    lsv = _log10_values(log10_sv)
+    lsv = as_samples(log10_sv, "log10_sv", allow_minus_inf=True)
     if lsv.size == 0:
         raise ValueError("log10_sv must not be empty")
     lsv = np.sort(lsv)[::-1]
@@ -576,21 +576,6 @@ def rank_report(log10_sv, n_points, dps=None, log10_tol=None) -> RankReport:
         log10_tol = check_real(log10_tol, "log10_tol")
     rank = int(np.sum(lsv > log10_tol))
     return RankReport(rank, n, n_points, dps, lsv, float(log10_tol))
-
-
-def _log10_values(values) -> np.ndarray:
-    """log10 singular values as a 1-d float array; -inf (a zero singular value) is allowed, NaN and +inf not."""
-    if values is None or isinstance(values, (str, bytes)):
-        raise TypeError(f"log10_sv must be an array of real numbers, got {values!r}")
-    try:
-        arr = np.asarray(values, dtype=float)
-    except (TypeError, ValueError):
-        raise TypeError(f"log10_sv must be an array of real numbers, got {type(values).__name__}") from None
-    if arr.ndim != 1:
-        raise ValueError(f"log10_sv must be a 1-d array, got shape {arr.shape}")
-    if np.any(np.isnan(arr)) or np.any(arr == np.inf):
-        raise ValueError("log10_sv contains NaN or +inf (expected log10 of singular values, -inf for zero)")
-    return arr
 
 
 def numeric_rank(fset, activation, n_points=None, seed=0, interval=(-4.0, 4.0), dps=None,

@@ -28,7 +28,7 @@ from .._validation import check_dps, check_int, check_objective, check_real
 from ..activations import Activation, get_activation
 from ..derivatives import SquaredLoss
 from ..network import Network
-from ._common import as_activation, as_samples, positive_constants
+from ._common import WidthOneConstruction, as_activation, as_samples, positive_constants
 from .function_sets import FUNCTION_SETS, evaluate
 
 __all__ = [
@@ -122,7 +122,7 @@ def _b2_columns(names, name):
 
 
 @dataclass
-class Proposition2:
+class Proposition2(WidthOneConstruction):
     """The construction of 004, Proposition 2 (proof in A.2.2).
 
     ``theta`` = W-hat = (w_1, b_1, w_2, b_2) = (1, 0, w2, b2); ``V`` has the
@@ -148,20 +148,6 @@ class Proposition2:
     sign_margin: float
     orthogonal: tuple
     positive: tuple
-
-    @property
-    def n_samples(self) -> int:
-        return self.X.shape[0]
-
-    @property
-    def objective(self) -> SquaredLoss:
-        """R(W) = sum_i (F_2(x_i) - y_i)^2, 004's L^2 loss."""
-        return SquaredLoss(self.net, self.X, self.y)
-
-    @property
-    def loss(self) -> float:
-        """R(W-hat) = <Delta Y, Delta Y> (004, after eq. (64))."""
-        return float(self.delta_y @ self.delta_y)
 
     def inner_products(self) -> dict:
         """<Delta Y, f(X)> for every f in B_2 (004, eq. (58)-(60))."""

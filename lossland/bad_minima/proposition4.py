@@ -23,10 +23,9 @@ import numpy as np
 
 from .._validation import check_dps, check_real
 from ..activations import Activation
-from ..derivatives import SquaredLoss
 from ..network import Network
-from ._common import (as_activation, as_samples, mp_complement, mp_dot, mp_greedy_basis, mp_log10,
-                      positive_constants)
+from ._common import (WidthOneConstruction, as_activation, as_samples, mp_complement, mp_dot, mp_greedy_basis,
+                      mp_log10, positive_constants)
 from .function_sets import FUNCTION_SETS, FunctionSet, as_function_set, evaluate, monomial
 from .proposition2 import sign_constrained_vectors
 
@@ -58,7 +57,7 @@ def b3_matrix(activation, x, names="B3_nested") -> np.ndarray:
 
 
 @dataclass
-class Proposition4:
+class Proposition4(WidthOneConstruction):
     """The construction of 004, Proposition 4 (proof in A.2.7) for the 1-1-1-1 network.
 
     ``theta`` = W-hat = (1, 0, 1, 0, w3, 0); ``delta_y`` = F_3(X) - Y =
@@ -84,18 +83,6 @@ class Proposition4:
     rank: int
     sign_margin: float
     high_precision: dict | None = None
-
-    @property
-    def n_samples(self) -> int:
-        return self.X.shape[0]
-
-    @property
-    def objective(self) -> SquaredLoss:
-        return SquaredLoss(self.net, self.X, self.y)
-
-    @property
-    def loss(self) -> float:
-        return float(self.delta_y @ self.delta_y)
 
     def gradient_formula(self) -> np.ndarray:
         """2 J^T Delta Y: eq. (126)-(131) with the factors w3 and eq. (129) corrected."""
