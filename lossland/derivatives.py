@@ -113,7 +113,7 @@ class SquaredLoss:
         theta = np.frombuffer(key)                      # read-only copy
         net, n = self.net, self.net.widths
         fw = net.forward(theta, self.X)
-        W = {l: theta[net._slices["W", l]].reshape(n[l], n[l - 1]) for l in range(1, net.depth + 1)}
+        W = {l: theta[net.weight_slice(l)].reshape(n[l], n[l - 1]) for l in range(1, net.depth + 1)}
         self._last_pass = (key, self.X, fw, W)
         return fw, W
 
@@ -157,9 +157,9 @@ class SquaredLoss:
         net = self.net
         g = np.empty(net.n_params)
         for l in range(1, net.depth + 1):
-            g[net._slices[("W", l)]] = (delta[l].T @ fw.act[l - 1]).ravel()
+            g[net.weight_slice(l)] = (delta[l].T @ fw.act[l - 1]).ravel()
             if net.biases:
-                g[net._slices[("b", l)]] = delta[l].sum(axis=0)
+                g[net.bias_slice(l)] = delta[l].sum(axis=0)
         return g
 
     def value_and_gradient(self, theta):
@@ -192,8 +192,8 @@ class SquaredLoss:
         K = V.shape[0]
         dW, db = {}, {}
         for l in range(1, L + 1):
-            dW[l] = V[:, net._slices[("W", l)]].reshape(K, net.widths[l], net.widths[l - 1])
-            db[l] = V[:, net._slices[("b", l)]] if net.biases else None
+            dW[l] = V[:, net.weight_slice(l)].reshape(K, net.widths[l], net.widths[l - 1])
+            db[l] = V[:, net.bias_slice(l)] if net.biases else None
         d1 = {l: act_fn.d1(fw.pre[l]) for l in range(1, L)}
         # forward R-pass: Rz[l] = R{n(l)}, Ra[l] = R{act(l)}, shape (K, N, n_l)
         Rz, Ra = [None] * (L + 1), [None] * (L + 1)
@@ -213,9 +213,9 @@ class SquaredLoss:
             gW = np.matmul(Rdelta.transpose(0, 2, 1), fw.act[l - 1])
             if l > 1:
                 gW += np.matmul(delta[l].T, Ra[l - 1])
-            out[:, net._slices[("W", l)]] = gW.reshape(K, -1)
+            out[:, net.weight_slice(l)] = gW.reshape(K, -1)
             if net.biases:
-                out[:, net._slices[("b", l)]] = Rdelta.sum(axis=1)
+                out[:, net.bias_slice(l)] = Rdelta.sum(axis=1)
             if l > 1:
                 back = delta[l] @ W[l]
                 Rdelta = ((Rdelta @ W[l] + np.matmul(delta[l], dW[l])) * d1[l - 1][None]
@@ -238,10 +238,10 @@ class SquaredLoss:
         a = self.X.T
         with np.errstate(over="ignore", invalid="ignore"):
             for l in range(1, L + 1):
-                W[l] = theta[net._slices[("W", l)]].reshape(n[l], n[l - 1])
+                W[l] = theta[net.weight_slice(l)].reshape(n[l], n[l - 1])
                 z = W[l] @ a
                 if net.biases:
-                    z += theta[net._slices[("b", l)]][:, None]
+                    z += theta[net.bias_slice(l)][:, None]
                     a = np.concatenate((a, np.ones((1, N))))
                 AT[l], A[l] = a, a.T
                 if l < L:
@@ -289,7 +289,7 @@ class SquaredLoss:
         if plan is not None and plan[0] is self.X and plan[1] is self.y:
             return plan[2]
         net, X, N = self.net, self.X, self.n_samples
-        (n0, n1, _), P, slc = net.widths, net.n_params, net._slices
+        (n0, n1, _), P = net.widths, net.n_params
         p0 = n0 + net.biases                           # inputs of a hidden neuron, with the constant 1
         if N * p0 * p0 > self._ONE_HIDDEN_MAX:
             self._plan1 = (X, self.y, None)
@@ -304,10 +304,10 @@ class SquaredLoss:
         Xt = np.hstack([X, np.ones((N, 1))]) if net.biases else X       # x~ = (x, 1)
         XT = np.ascontiguousarray(Xt.T)
         XXt = np.hstack([(Xt[:, :, None] * Xt[:, None, :]).reshape(N, -1), Xt])  # [x~ (x) x~ | x~]
-        u = slc["W", 1].start + np.arange(n1)[:, None] * n0 + np.arange(n0)     # u_{kq}: (n1, p0)
+        u = net.weight_slice(1).start + np.arange(n1)[:, None] * n0 + np.arange(n0)     # u_{kq}: (n1, p0)
         if net.biases:
-            u = np.hstack([u, slc["b", 1].start + np.arange(n1)[:, None]])
-        out = slc["W", 2].start                         # v_k (then b_2) are the last entries
+            u = np.hstack([u, net.bias_slice(1).start + np.arange(n1)[:, None]])
+        out = net.weight_slice(2).start                         # v_k (then b_2) are the last entries
         v = out + np.arange(n1)[:, None]
         # M = [t v r; s r] @ XXt, (2 n1, p0^2 + p0): row k holds the block of neuron k,
         # row n1 + k the coupling of v_k with u_k; src -> tgt: positions in M.ravel() -> H.ravel()
@@ -404,15 +404,15 @@ class SquaredLoss:
         # memory back to the OS at the end of every call and page-fault it in again
         # on the next (measured: ~1000 faults and 3x the time for 2-21-21-1).
         net = self.net
-        L, n, N, slc = net.depth, net.widths, self.n_samples, net._slices
+        L, n, N = net.depth, net.widths, self.n_samples
         W, A, AT, s, e, delta = self._layer_passes(theta)
         H = np.empty((net.n_params, net.n_params))
 
         # the parameters of layer l in the flat vector: (slice, index of their input)
-        groups = [None] + [[(slc["W", l], slice(n[l - 1]))] for l in range(1, L + 1)]
+        groups = [None] + [[(net.weight_slice(l), slice(n[l - 1]))] for l in range(1, L + 1)]
         if net.biases:
             for l in range(1, L + 1):
-                groups[l].append((slc["b", l], n[l - 1]))
+                groups[l].append((net.bias_slice(l), n[l - 1]))
 
         def put(m, l, blk, add=False):
             """Write (or add) blk[k, q, i, j] into H[(m, k, q), (l, i, j)].
@@ -503,10 +503,10 @@ class SquaredLoss:
         g = self._deltas(fw, W, np.ones(self.n_samples))
         J = np.empty((self.n_samples, net.n_params))
         for l in range(1, net.depth + 1):
-            J[:, net._slices[("W", l)]] = (g[l][:, :, None] * fw.act[l - 1][:, None, :]).reshape(
+            J[:, net.weight_slice(l)] = (g[l][:, :, None] * fw.act[l - 1][:, None, :]).reshape(
                 self.n_samples, -1)
             if net.biases:
-                J[:, net._slices[("b", l)]] = g[l]
+                J[:, net.bias_slice(l)] = g[l]
         return J
 
 

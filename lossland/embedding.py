@@ -173,7 +173,7 @@ def _layer_terms(objective: SquaredLoss, theta, layer: int, r: int) -> _LayerTer
     a = fw.act[layer - 1]
     if net.biases:
         a = np.hstack([a, np.ones((a.shape[0], 1))])
-    v = theta[net.outgoing_indices(layer, r)]
+    v = theta[net.weight_slice(layer + 1)].reshape(net.widths[layer + 1], net.widths[layer])[:, r]   # v*_{s,r}
     return _LayerTerms(fw.output - objective.y, g, a, fw.pre[layer][:, r], v)
 
 
@@ -415,7 +415,7 @@ def degenerate_direction(net: Network, theta, layer: int, r: int) -> np.ndarray:
     widths = list(net.widths)
     widths[layer] += 1
     big = net.with_widths(widths)
-    v = theta[net.outgoing_indices(layer, r)]
+    v = theta[net.weight_slice(layer + 1)].reshape(net.widths[layer + 1], net.widths[layer])[:, r]   # v*_{s,r}
     d = np.zeros(big.n_params)
     d[big.outgoing_indices(layer, net.widths[layer])] = v
     d[big.outgoing_indices(layer, r)] = -v

@@ -29,7 +29,7 @@ from ..activations import Activation
 from ..derivatives import SquaredLoss
 from ..embedding import (B_matrix, D_matrix, definiteness, degenerate_direction, descent_direction, embed_neuron,
                          embed_repeatedly)
-from ..landscape import loss_along, loss_roundoff_bound
+from ..landscape import loss_along, loss_roundoff_bound, losses_at
 from ..network import Network
 from ._common import as_activation, as_samples, mp_sigma
 
@@ -347,7 +347,8 @@ def embed_both_layers(objective: SquaredLoss, theta, d1: int, d2: int, lam1: flo
 def path_rise(objective: SquaredLoss, thetas, refine: int = 256) -> float:
     """Largest rise of the loss along the polyline ``thetas``, in units of the loss's round-off bound.
 
-    Every segment is re-sampled at ``refine`` + 1 points; the rise is the
+    Every segment is re-sampled at ``refine`` + 1 points (one batched forward
+    pass, :func:`lossland.landscape.losses_at`); the rise is the
     largest amount by which a sample exceeds the smallest earlier one on
     its segment, divided by :func:`lossland.landscape.loss_roundoff_bound`
     at the segment's ends. At most 1: non-increasing to round-off at that
@@ -358,9 +359,9 @@ def path_rise(objective: SquaredLoss, thetas, refine: int = 256) -> float:
     T = np.atleast_2d(np.asarray(thetas, dtype=float))
     if T.ndim != 2 or T.shape[0] < 2 or T.shape[1] != objective.net.n_params:
         raise ValueError(f"thetas must hold at least two rows of length {objective.net.n_params}")
-    worst = 0.0
+    worst, s = 0.0, np.linspace(0, 1, refine + 1)[:, None]
     for a_, b_ in zip(T[:-1], T[1:]):
-        vals = loss_along(objective, a_, b_ - a_, np.linspace(0, 1, refine + 1))
+        vals = losses_at(objective, a_ + s * (b_ - a_))    # one batched forward pass per segment
         rise = np.max(vals - np.minimum.accumulate(vals))
         worst = max(worst, rise / max(loss_roundoff_bound(objective, a_), loss_roundoff_bound(objective, b_)))
     return worst
