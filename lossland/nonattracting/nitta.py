@@ -143,21 +143,23 @@ def along_embedding_line(objective: SquaredLoss, theta, layer: int, r: int, lamb
 
     Returns an array of shape (len(lambdas), 4) with columns L,
     ||grad L|| (exact), :func:`lifted_gradient_norm` (the prediction from
-    grad l(theta)) and tau = 64 eps :func:`gradient_roundoff_scale` (the
-    round-off allowance of the gradient).
+    grad l(theta)) and tau = 64 eps (S + c_lambda S_l) (the round-off
+    allowance: S, S_l are :func:`gradient_roundoff_scale` of the larger
+    network at gamma_lambda(theta) and of the smaller one at theta, whose
+    computed gradient enters the prediction with factor <= c_lambda).
     """
     check_objective(objective)
     theta = objective.net.check_params(theta)
     lambdas = np.asarray(lambdas, dtype=float)
     if lambdas.ndim != 1 or lambdas.size == 0 or not np.all(np.isfinite(lambdas)):
         raise ValueError(f"lambdas must be a non-empty 1-d array of finite numbers, got shape {lambdas.shape}")
-    g0 = objective.gradient(theta)
+    g0, s0 = objective.gradient(theta), gradient_roundoff_scale(objective, theta)
     rows = []
     for lam in lambdas:
         big_obj, W = _embedded_objective(objective, theta, layer, r, float(lam))
         value, G = big_obj.value_and_gradient(W)
-        rows.append((value, np.linalg.norm(G), lifted_gradient_norm(objective.net, g0, layer, r, float(lam)),
-                     64 * np.finfo(float).eps * gradient_roundoff_scale(big_obj, W)))
+        tau = 64 * np.finfo(float).eps * (gradient_roundoff_scale(big_obj, W) + c_lambda(lam) * s0)
+        rows.append((value, np.linalg.norm(G), lifted_gradient_norm(objective.net, g0, layer, r, float(lam)), tau))
     return np.array(rows)
 
 
