@@ -227,6 +227,11 @@ class Definiteness:
         return self.verdict == "negative definite"
 
     @property
+    def definite(self) -> bool:
+        """Positive or negative definite (the case of Theorem 6 / 9 of 000 / 001 where B decides)."""
+        return self.positive_definite or self.negative_definite
+
+    @property
     def positive_semidefinite(self) -> bool:
         return self.verdict in ("positive definite", "positive semidefinite", "zero")
 

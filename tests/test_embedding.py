@@ -458,6 +458,7 @@ def test_definiteness_verdicts(eigs, verdict):
     assert np.allclose(res.eigenvalues, sorted(eigs), atol=1e-12)
     assert res.positive_definite == (verdict == "positive definite")
     assert res.negative_definite == (verdict == "negative definite")
+    assert res.definite == (verdict in ("positive definite", "negative definite"))
     assert verdict in str(res)
 
 

@@ -176,7 +176,7 @@ def fukumizu_amari_base_case(objective: SquaredLoss, *, seeds=range(20), init_sc
         B = B_matrix(obj, cp.theta, 1, 0)
         bd = definiteness(B, atol=1e3 * np.finfo(float).eps * _B_scale(net, cp.theta, obj))
         ok = {None: True, "positive": bd.positive_definite, "negative": bd.negative_definite,
-              "definite": bd.positive_definite or bd.negative_definite}[require_B]
+              "definite": bd.definite}[require_B]
         if not ok:
             tried.append((seed, f"B {bd.verdict}"))
             continue
