@@ -60,19 +60,6 @@ __all__ = ["run", "save_cached", "load_cached", "Cached", "CacheError", "CacheVe
 
 
 # ------------------------------------------------------------------ runner
-def _parallel_with_bar(bar, **kwargs):
-    import joblib
-
-    class _Parallel(joblib.Parallel):
-        # joblib calls print_progress in this process whenever a batch is done
-        # (with every backend, sequential included)
-        def print_progress(self):
-            bar.n = self.n_completed_tasks
-            bar.refresh()
-
-    return _Parallel(**kwargs)
-
-
 def run(fn, tasks, *, jobs: int = 1, backend: str | None = None, progress: bool = True,
         desc: str | None = None) -> list:
     """``[fn(task) for task in tasks]``, over ``jobs`` processes, with a progress bar.
@@ -101,13 +88,10 @@ def run(fn, tasks, *, jobs: int = 1, backend: str | None = None, progress: bool 
         raise TypeError(f"desc must be None or a str, got {desc!r}")
     if not tasks:
         return []
-    with tqdm(total=len(tasks), desc=desc, disable=not progress) as bar:
-        parallel = _parallel_with_bar(bar, n_jobs=jobs, backend=backend)
-        out = parallel(joblib.delayed(fn)(t) for t in tasks)
-        if bar.n != len(tasks):
-            bar.n = len(tasks)
-            bar.refresh()
-    return list(out)
+    # joblib yields the results in task order as they are ready; the bar counts them
+    parallel = joblib.Parallel(n_jobs=jobs, backend=backend, return_as="generator")
+    results = parallel(joblib.delayed(fn)(t) for t in tasks)
+    return list(tqdm(results, total=len(tasks), desc=desc, disable=not progress))
 
 
 # ------------------------------------------------------------------- cache
