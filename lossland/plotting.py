@@ -129,6 +129,9 @@ def frame_slider(draw, values, *, label: str, alt: str, figsize=(6.0, 3.0), dpi:
         page = anim.to_jshtml(fps=4, embed_frames=True, default_mode="once")
     finally:
         plt.close(fig)
+    # the player's button icons are Font Awesome classes, which the book's theme and
+    # JupyterLab already ship: drop the CDN stylesheet so that nothing leaves the machine
+    page = re.sub(r'<link rel="stylesheet"\s+href="https://[^"]*font-awesome[^"]*">', "", page)
     page = re.sub(r'<img id="(_anim_img\w+)">',
                   lambda m: f'<img id="{m.group(1)}" alt="{html.escape(alt, quote=True)}">', page)
     result = FrameSlider(page, values, label, alt)

@@ -1,35 +1,28 @@
-"""Serve MathJax and the widget manager from the built book, so it renders offline.
+"""Serve MathJax from the built book, so it renders offline.
 
-jupyter-book 1 loads MathJax, require.js and @jupyter-widgets/html-manager
-from CDNs by default; without network the math stays raw TeX and widgets do
-not render. This extension points ``mathjax_path`` and myst-nb's
-``nb_ipywidgets_js`` at local copies and copies the files into
-``_build/html/_static/`` when the build finishes (files placed in a book's
-``_static`` folder would be added to every page as scripts, hence the copy at
-the end, see TOOLING.md).
+jupyter-book 1 loads MathJax from a CDN by default; without network the math
+stays raw TeX. This extension points ``mathjax_path`` at a local copy and
+copies it into ``_build/html/_static/`` when the build finishes (files placed
+in a book's ``_static`` folder would be added to every page as scripts, hence
+the copy at the end). MathJax 3 comes from the PyPI package
+``django-static-mathjax`` (module ``mathjax``, pinned in requirements.txt), so
+the build needs nothing beyond pip.
 
-Sources: MathJax 3 from the PyPI package ``django-static-mathjax`` (module
-``mathjax``, pinned in requirements.txt); require.js and the widget manager
-from the npm packages ``requirejs`` and ``@jupyter-widgets/html-manager``,
-unpacked by ``make`` into ``$LOSSLAND_JS_DIR`` (default
-``.venv/share/lossland-js``; see the Makefile target ``js``).
+No widget manager: a slider needs a kernel, which a static page does not have.
+Each widget of the book has a kernel-free twin (precomputed frames,
+``lossland.plotting.frame_slider``) shown on the page, and the live widget's
+output is left out of the page (cell tag ``remove-output``). ``nb_ipywidgets_js``
+is emptied so that myst-nb never adds require.js or the CDN widget manager to a
+page.
 """
 from __future__ import annotations
 
-import os
 import pathlib
 import shutil
 
 from sphinx.errors import ExtensionError
 
 MATHJAX_SCRIPT = "mathjax/tex-chtml.js"
-REQUIRE_JS = "require.min.js"
-EMBED_JS = "html-manager/embed-amd.js"
-
-
-def _js_dir(app) -> pathlib.Path:
-    default = pathlib.Path(app.confdir) / ".venv" / "share" / "lossland-js"
-    return pathlib.Path(os.environ.get("LOSSLAND_JS_DIR", default))
 
 
 def _mathjax_dir() -> pathlib.Path:
@@ -43,7 +36,7 @@ def _mathjax_dir() -> pathlib.Path:
 
 def _configure(app, config):
     config.mathjax_path = MATHJAX_SCRIPT
-    config.nb_ipywidgets_js = {REQUIRE_JS: {}, EMBED_JS: {}}
+    config.nb_ipywidgets_js = {}
 
 
 def _copy(app, exception):
@@ -58,15 +51,6 @@ def _copy(app, exception):
         if (mj / sub).exists():
             shutil.copytree(mj / sub, dest / sub, dirs_exist_ok=True,
                             ignore=shutil.ignore_patterns("*.map"))
-    js = _js_dir(app)
-    req = js / "requirejs" / "require.js"
-    manager = js / "html-manager" / "dist"
-    if not req.exists() or not (manager / "embed-amd.js").exists():
-        raise ExtensionError(f"offline_assets: require.js / embed-amd.js not found under {js}; "
-                             "run `make js` (the Makefile does it before every build)")
-    shutil.copyfile(req, static / REQUIRE_JS)
-    shutil.copytree(manager, static / "html-manager", dirs_exist_ok=True,
-                    ignore=shutil.ignore_patterns("*.map", "embed.js", "libembed-amd.js"))
 
 
 def setup(app):
