@@ -105,3 +105,14 @@ def test_one_calling_convention():
     offenders = [name for name, fn in found
                  if {"theta", "net"} & set(params := inspect.signature(fn).parameters) and {"X", "y"} & set(params)]
     assert not offenders, offenders
+
+
+def test_api_pages_list_every_module():
+    """book/api has one page per module, listed in _toc.yml (scripts/api_pages.py writes them)."""
+    import subprocess
+    import sys
+
+    run = subprocess.run([sys.executable, str(ROOT / "scripts" / "api_pages.py"), "--check"],
+                         capture_output=True, text=True)
+    assert run.returncode == 0, ("run `.venv/bin/python scripts/api_pages.py`:\n"
+                                 + run.stdout + run.stderr)
