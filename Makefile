@@ -10,13 +10,7 @@ JOBS   ?= 2
 # took 3.25 s instead of 0.03 s under load).
 export OPENBLAS_NUM_THREADS ?= 1
 
-.PHONY: install js book test test-package test-notebooks test-book test-browser chromium lab notebooks bench clean
-
-# JavaScript for the offline book (book/_ext/offline_assets.py), from the npm registry.
-HTML_MANAGER := 1.0.15
-REQUIREJS    := 2.3.8
-JS_DIR       := $(VENV)/share/lossland-js
-JS_STAMP     := $(JS_DIR)/.stamp-$(HTML_MANAGER)-$(REQUIREJS)
+.PHONY: install book test test-package test-notebooks test-book test-browser chromium lab notebooks bench clean
 
 # The pinned requirements have wheels for CPython 3.11 to 3.14 (numpy 2.4 and ipython 9 need 3.11).
 PY_MIN := 3.11
@@ -42,19 +36,8 @@ $(STAMP): requirements.txt pyproject.toml
 
 install: $(STAMP)
 
-$(JS_STAMP):
-	command -v npm >/dev/null || { echo "npm is needed to fetch the widget manager for the offline book"; exit 1; }
-	rm -rf $(JS_DIR) && mkdir -p $(JS_DIR)/html-manager $(JS_DIR)/requirejs
-	cd $(JS_DIR) && npm pack --silent @jupyter-widgets/html-manager@$(HTML_MANAGER) requirejs@$(REQUIREJS) >/dev/null
-	tar xzf $(JS_DIR)/jupyter-widgets-html-manager-$(HTML_MANAGER).tgz -C $(JS_DIR)/html-manager --strip-components=1
-	tar xzf $(JS_DIR)/requirejs-$(REQUIREJS).tgz -C $(JS_DIR)/requirejs --strip-components=1
-	rm -f $(JS_DIR)/*.tgz
-	touch $(JS_STAMP)
-
-js: $(VENV)/.installed-stamp $(JS_STAMP)
-
 ## Build the book (executes every notebook; warnings are errors). OPEN=1 opens it.
-book: install js
+book: install
 	rm -rf _build/html _build/.doctrees _build/jupyter_execute
 	$(BIN)/jupyter-book build . --warningiserror --nitpick --keep-going
 	@echo "Book built: $(CURDIR)/_build/html/index.html"

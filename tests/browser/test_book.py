@@ -1,5 +1,7 @@
-"""The rendered book in headless Chromium, offline: math typeset, images loaded,
-no error outputs, every internal link resolves."""
+"""The rendered book in headless Chromium, offline: math typeset, images loaded
+and described (alt text), no error or stderr outputs, nothing wider than its
+column, every internal link resolves, and every kernel-free slider moves its
+figure."""
 from __future__ import annotations
 
 import functools
@@ -9,11 +11,11 @@ import urllib.parse
 
 import pytest
 
-from bookpaths import HTML
+from bookpaths import HTML, ROOT
+from pagechecks import check_page, problems
 
-# Page errors known to be harmless (TOOLING.md): sphinx-thebe declares
-# THEBE_JS_URL twice; the widget manager calls a MathJax 2 API.
-HARMLESS = ("THEBE_JS_URL", "MathJax.Hub", "reading 'Queue'", "reading 'Hub'")
+# Page errors known to be harmless (TOOLING.md): sphinx-thebe declares THEBE_JS_URL twice.
+HARMLESS = ("THEBE_JS_URL",)
 SKIP_PAGES = {"search.html", "genindex.html"}
 REDIRECTS = {"index.html"}  # jupyter-book's redirect to the root page
 SCREENSHOTS = {"book/intro.html", "book/x02-errata.html", "book/x01-notation.html"}
@@ -108,7 +110,9 @@ def test_page_renders_offline(page, browser, book_server, artifacts):
     if page in SCREENSHOTS or page.startswith("notebooks/"):
         name = page.replace("/", "__").replace(".html", ".png")
         pg.screenshot(path=str(artifacts / name), full_page=True)
+    layout = problems(check_page(pg))
     ctx.close()
+    assert not layout, f"{page}: what a reader must not meet:\n  " + "\n  ".join(layout)
     assert not report["raw"], f"{page}: math left as raw TeX: {report['raw'][:5]}"
     assert not report["mjxErrors"], f"{page}: MathJax errors: {report['mjxErrors'][:5]}"
     assert not report["imgs"], f"{page}: images not loaded: {report['imgs']}"
@@ -116,3 +120,59 @@ def test_page_renders_offline(page, browser, book_server, artifacts):
     assert not outside, f"{page}: requests to the network (aborted): {outside[:5]}"
     bad = [e for e in errors if not any(h in e for h in HARMLESS)]
     assert not bad, f"{page}: JavaScript errors: {bad}"
+
+
+def _offline_page(browser, book_server):
+    ctx = browser.new_context(viewport={"width": 1280, "height": 900})
+    pg = ctx.new_page()
+    outside = []
+
+    def route(r):
+        if r.request.url.startswith(book_server):
+            r.continue_()
+        else:
+            outside.append(r.request.url)
+            r.abort()
+
+    pg.route("**/*", route)
+    return ctx, pg, outside
+
+
+SLIDER_CHAPTERS = sorted(nb.relative_to(ROOT).with_suffix(".html").as_posix()
+                         for nb in (ROOT / "notebooks").rglob("*.ipynb")
+                         if "frame_slider(" in nb.read_text(encoding="utf-8"))
+
+
+def test_widget_chapters_have_sliders():
+    """Every chapter with a live widget has a kernel-free twin (tests/test_chapters.py
+    checks the notebooks; this checks that the build put the sliders on the pages)."""
+    assert SLIDER_CHAPTERS, "no chapter uses lossland.plotting.frame_slider"
+    for page in SLIDER_CHAPTERS:
+        assert 'class="anim-slider"' in (HTML / page).read_text(encoding="utf-8"), page
+
+
+@pytest.mark.parametrize("page", SLIDER_CHAPTERS)
+def test_sliders_move_their_figures(page, browser, book_server):
+    """Drag each slider to its other end: the picture changes, nothing leaves the machine."""
+    ctx, pg, outside = _offline_page(browser, book_server)
+    pg.goto(f"{book_server}/{page}", wait_until="load")
+    sliders = pg.locator("input.anim-slider")
+    n = sliders.count()
+    assert n >= 1, f"{page}: no kernel-free slider"
+    moved = []
+    for i in range(n):
+        s = sliders.nth(i)
+        s.scroll_into_view_if_needed()
+        img = s.evaluate("e => e.closest('.animation').querySelector('img').id")
+        before = pg.evaluate("id => document.getElementById(id).src", img)
+        start, end = s.get_attribute("value"), s.get_attribute("max")
+        # as a reader's drag does: set the value, fire the input event the player listens to
+        s.evaluate("(e, v) => { e.value = v; e.dispatchEvent(new Event('input')); }", end)
+        pg.wait_for_timeout(100)
+        after = pg.evaluate("id => document.getElementById(id).src", img)
+        box = pg.evaluate("id => document.getElementById(id).getBoundingClientRect().width", img)
+        moved.append((i, start, end, before != after, box))
+    ctx.close()
+    assert all(m[3] for m in moved), f"{page}: sliders that do not change the picture: {moved}"
+    assert all(m[4] > 100 for m in moved), f"{page}: a slider's figure is not shown: {moved}"
+    assert not outside, f"{page}: requests to the network (aborted): {outside[:5]}"
