@@ -1,6 +1,7 @@
 """Render a few chapters from their stored outputs and check them as a reader would.
 
     .venv/bin/python scripts/preview.py notebooks/part1/p03-nitta-critical-points.ipynb [...]
+    .venv/bin/python scripts/preview.py book/intro.md book/x01-notation.md   (prose pages too)
 
 Builds a small book (the given notebooks after the introduction, **not**
 executed: the outputs stored in the notebooks are shown, so run
@@ -32,7 +33,8 @@ from pagechecks import check_page, problems  # noqa: E402
 
 
 # warnings about what lies outside the selected chapters (the full build checks those)
-OUTSIDE = ("unknown document", "not found", "undefined label", "Failed to create a cross reference")
+OUTSIDE = ("unknown document", "not found", "undefined label", "Failed to create a cross reference",
+           "records no erratum", "lists them")
 
 
 def build(notebooks: list[pathlib.Path], where: pathlib.Path) -> pathlib.Path:
@@ -42,7 +44,8 @@ def build(notebooks: list[pathlib.Path], where: pathlib.Path) -> pathlib.Path:
     config["execute"]["execute_notebooks"] = "off"
     (where / "_config.yml").write_text(yaml.safe_dump(config, sort_keys=False))
     toc = {"format": "jb-book", "root": "book/intro",
-           "chapters": [{"file": str(nb.with_suffix(""))} for nb in notebooks]
+           "chapters": [{"file": str(nb.with_suffix(""))} for nb in notebooks
+                        if nb.with_suffix("").as_posix() != "book/intro"]
            + [{"file": "book/bibliography"}]}
     (where / "_toc.yml").write_text(yaml.safe_dump(toc, sort_keys=False))
     jb = pathlib.Path(sys.executable).parent / "jupyter-book"
