@@ -45,7 +45,7 @@ def build(notebooks: list[pathlib.Path], where: pathlib.Path) -> pathlib.Path:
     (where / "_config.yml").write_text(yaml.safe_dump(config, sort_keys=False))
     toc = {"format": "jb-book", "root": "book/intro",
            "chapters": [{"file": str(nb.with_suffix(""))} for nb in notebooks
-                        if nb.with_suffix("").as_posix() != "book/intro"]
+                        if nb.with_suffix("").as_posix() not in ("book/intro", "book/bibliography")]
            + [{"file": "book/bibliography"}]}
     (where / "_toc.yml").write_text(yaml.safe_dump(toc, sort_keys=False))
     jb = pathlib.Path(sys.executable).parent / "jupyter-book"
