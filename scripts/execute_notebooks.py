@@ -23,7 +23,8 @@ def run(path: pathlib.Path) -> float:
             if out.get("output_type") == "error" and "raises-exception" not in tags:
                 raise RuntimeError(f"{path}: a cell produced {out['ename']}: {out['evalue']}")
     for cell in nb.cells:
-        cell["outputs"] = _coalesce_streams(cell.get("outputs", []))
+        if cell.cell_type == "code":  # markdown cells have no outputs (nbformat.validate)
+            cell["outputs"] = _coalesce_streams(cell.get("outputs", []))
     nbformat.write(nb, path)
     return time.perf_counter() - t0
 
