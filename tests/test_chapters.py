@@ -134,3 +134,10 @@ def test_widgets_have_kernel_free_twins(path):
     if live:
         twins = [c for c in nb["cells"] if c["cell_type"] == "code" and "frame_slider(" in _src(c)]
         assert len(twins) >= len(live), f"{path.name}: {len(live)} widgets, {len(twins)} frame_slider twins"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=_ids(NOTEBOOKS))
+def test_notebook_is_valid_nbformat(path):
+    import nbformat
+
+    nbformat.validate(nbformat.read(path, as_version=4))
