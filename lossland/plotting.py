@@ -7,7 +7,9 @@ sizes and colours (d2l's lesson: one plotting helper, one look).
 from __future__ import annotations
 
 import html
+import pathlib
 import re
+import tempfile
 
 import matplotlib as mpl
 
@@ -104,7 +106,7 @@ def frame_slider(draw, values, *, label: str, alt: str, figsize=(6.0, 3.0), dpi:
         Refuse (``ValueError``) to embed more than this many bytes.
     """
     import matplotlib.pyplot as plt
-    from matplotlib.animation import FuncAnimation
+    from matplotlib.animation import HTMLWriter
 
     draw = check_callable(draw, "draw")
     values = check_vector(values, "values")
@@ -116,17 +118,20 @@ def frame_slider(draw, values, *, label: str, alt: str, figsize=(6.0, 3.0), dpi:
     dpi = check_int(dpi, "dpi", low=20, high=300)
     max_bytes = check_real(max_bytes, "max_bytes", positive=True)
 
+    # matplotlib's own player (what Animation.to_jshtml writes), fed one savefig per
+    # frame: to_jshtml would also redraw the canvas before each save, twice the work
     fig = plt.figure(figsize=figsize, dpi=dpi)
-
-    def frame(i):
-        fig.clf()
-        draw(fig, values[i])
-        fig.suptitle(f"{label} = {fmt.format(values[i])}", fontsize=10)
-
+    writer = HTMLWriter(fps=4, embed_frames=True, default_mode="once")
     try:
-        anim = FuncAnimation(fig, frame, frames=len(values), init_func=lambda: frame(0),
-                             repeat=False)
-        page = anim.to_jshtml(fps=4, embed_frames=True, default_mode="once")
+        with tempfile.TemporaryDirectory() as tmp:
+            out = pathlib.Path(tmp) / "frames.html"
+            with writer.saving(fig, out, dpi=dpi):
+                for value in values:
+                    fig.clf()
+                    draw(fig, value)
+                    fig.suptitle(f"{label} = {fmt.format(value)}", fontsize=10)
+                    writer.grab_frame()
+            page = out.read_text()
     finally:
         plt.close(fig)
     # the player's button icons are Font Awesome classes, which the book's theme and
