@@ -34,7 +34,7 @@ from pagechecks import check_page, problems  # noqa: E402
 
 # warnings about what lies outside the selected chapters (the full build checks those)
 OUTSIDE = ("unknown document", "not found", "undefined label", "Failed to create a cross reference",
-           "records no erratum", "lists them")
+           "records no erratum", "lists them", "Unknown source document")
 
 
 def build(notebooks: list[pathlib.Path], where: pathlib.Path) -> pathlib.Path:
