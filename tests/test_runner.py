@@ -34,7 +34,11 @@ def test_run_returns_results_in_task_order_independent_of_jobs():
     expected = [seeded_task(s)[0] for s in tasks]                       # plain loop, this process
     one = run(seeded_task, tasks, jobs=1, progress=False)
     two = run(seeded_task, tasks, jobs=2, progress=False)
-    assert [r[0] for r in one] == expected == [r[0] for r in two]
+    assert [r[0] for r in one] == expected
+    # workers may run BLAS with another thread count (joblib limits them), which rounds the
+    # product differently: equal to the last bits, not bit for bit; the order is what is tested
+    assert np.allclose([r[0] for r in two], expected, rtol=1e-13, atol=0)
+    assert len(set(expected)) == len(set(tasks))                       # distinct: order is visible
     assert {pid for _, pid in one} == {os.getpid()}                    # jobs=1: no worker processes
     assert os.getpid() not in {pid for _, pid in two}                   # jobs=2: computed in workers
 
