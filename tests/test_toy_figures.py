@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from lossland.nonattracting.toy import TOYS, flow_and_path
-from lossland.nonattracting.toy_figures import draw_curves, draw_landscape, normalised_arclength
+from lossland.nonattracting.toy_figures import (draw_curves, draw_explorer, draw_landscape,
+                                                normalised_arclength)
 
 
 def test_normalised_arclength():
@@ -31,4 +32,18 @@ def test_draw(name):
     assert a0.get_xlim() == (-0.8, 0.8)
     with pytest.raises(ValueError, match="lim"):
         draw_landscape(a0, name, lim=(1, 0, 0, 1))
+    plt.close(fig)
+
+
+@pytest.mark.parametrize("name", sorted(TOYS))
+def test_draw_explorer(name):
+    fig = plt.figure()
+    flow, path = draw_explorer(fig, name, (0.3, 0.5), t_max=20.0)
+    ref_flow, ref_path = flow_and_path(name, (0.3, 0.5), 20.0)
+    assert np.array_equal(flow, ref_flow) and (path is None) == TOYS[name].attracting
+    assert len(fig.axes) == 2
+    title = fig.axes[1].get_title()
+    assert f"flow ends at f = {float(TOYS[name].value(flow[-1])):.3f}" in title
+    assert ("no non-increasing path" in title) == TOYS[name].attracting
+    assert fig.axes[1].get_ylim()[0] >= TOYS[name].region_value - 1.1
     plt.close(fig)

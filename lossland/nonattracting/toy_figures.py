@@ -3,6 +3,8 @@
 The landscape with its region R of local minima and zero level set, and the
 two curves from a start point (gradient flow, non-increasing path) drawn
 in the plane and as value against normalised arc length (chapter P1).
+:func:`draw_explorer` puts both on an empty figure: one frame of P1's
+widget and of its kernel-free twin.
 """
 from __future__ import annotations
 
@@ -12,7 +14,7 @@ from matplotlib.colors import TwoSlopeNorm
 from ..plotting import COLORS
 from .toy import _as_points, flow_and_path, get_toy
 
-__all__ = ["LIMITS", "draw_landscape", "normalised_arclength", "draw_curves"]
+__all__ = ["LIMITS", "draw_landscape", "normalised_arclength", "draw_curves", "draw_explorer"]
 
 LIMITS = (-0.8, 0.8, -1.6, 1.6)
 """(x_min, x_max, y_min, y_max) of the book's figures of the toy landscapes."""
@@ -64,4 +66,29 @@ def draw_curves(ax_plane, ax_value, toy, z0, color, t_max: float):
     if path is not None:
         ax_plane.plot(*path.T, "--", color=color, lw=1.4)
         ax_value.plot(normalised_arclength(path), f.value(path), "--", color=color, lw=1.4)
+    return flow, path
+
+
+def draw_explorer(fig, toy, z0, t_max: float, color=COLORS["neutral"]):
+    """One frame of chapter P1's explorer on the empty figure ``fig``.
+
+    Left: the landscape (:func:`draw_landscape`) with the gradient flow
+    (solid) and the non-increasing path of Definition 1 (dashed, none for
+    the attracting landscape) from ``z0``; right: f along both curves
+    against normalised arc length, the region's value c as a green line,
+    and a title with the value where each curve ends (the value axis is
+    cut at c - 1.1, where the flow stops). Returns ``(flow, path)``
+    of :func:`~.toy.flow_and_path`.
+    """
+    f = get_toy(toy)
+    ax0, ax1 = fig.subplots(1, 2)
+    draw_landscape(ax0, f)
+    flow, path = draw_curves(ax0, ax1, f, z0, color, t_max)
+    ax1.axhline(f.region_value, color=COLORS["minimum"], lw=1)
+    ends = [f"flow ends at f = {float(f.value(flow[-1])):.3f}"]
+    ends.append("no non-increasing path" if path is None
+                else f"path ends at f = {float(f.value(path[-1])):.3f}")
+    ax1.set(xlabel="normalised arc length", ylabel="$f$ along the curves")
+    ax1.set_title("\n".join(ends), fontsize=9)
+    ax1.set_ylim(max(ax1.get_ylim()[0], f.region_value - 1.1), None)
     return flow, path
