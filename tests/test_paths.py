@@ -384,3 +384,27 @@ def test_shade_segments_marks_every_segment():
     with pytest.raises(TypeError, match="path"):
         shade_segments(ax, "path")
     plt.close(fig)
+
+
+def test_shade_segments_names_readable_sized_and_wrapped_on_request():
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    net, theta, X, y = problem((1, 8, 2, 1), n_samples=6, seed=2)
+    path = theorem3_path(SquaredLoss(net, X, y), theta)
+    fig, ax = plt.subplots()
+    shade_segments(ax, path)
+    assert {t.get_fontsize() for t in ax.texts} == {9.0}     # the book's minimum
+    shade_segments(ax, path, fontsize=11)
+    assert [t.get_fontsize() for t in ax.texts[path.n_segments:]] == [11.0] * path.n_segments
+    shade_segments(ax, path, wrap=True)
+    wrapped = [t.get_text() for t in ax.texts[2 * path.n_segments:]]
+    assert wrapped == [s.name.replace(", ", ",\n") for s in path.segments]
+    assert any("\n" in w for w in wrapped)          # "Lemma 6,\nΓ₂" and "Lemma 6,\nΓ₃"
+    with pytest.raises(ValueError, match="fontsize"):
+        shade_segments(ax, path, fontsize=0)
+    with pytest.raises(TypeError, match="wrap"):
+        shade_segments(ax, path, wrap="yes")
+    with pytest.raises(TypeError, match="fontsize"):
+        shade_segments(ax, path, fontsize="large")
+    plt.close(fig)

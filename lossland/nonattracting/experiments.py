@@ -47,7 +47,8 @@ refuses a cache made with other parameters or by another lossland. Regenerate
 it (about 1500 s of CPU, i.e. 12.5 minutes on two otherwise idle cores, with a
 progress bar; :func:`p11_command`)::
 
-    .venv/bin/python -m lossland.nonattracting.experiments p11 --seeds 1000 --jobs 2
+    .venv/bin/python -m lossland.nonattracting.experiments p11 \\
+        --seeds 1000 --jobs 2
 """
 from __future__ import annotations
 

@@ -39,7 +39,7 @@ import numpy as np
 from scipy import linalg as sla
 from scipy import special
 
-from .._validation import check_int, check_objective, check_real
+from .._validation import check_bool, check_int, check_objective, check_real
 from ..activations import Activation
 from ..derivatives import SquaredLoss
 from ..landscape import loss_roundoff_bound
@@ -909,18 +909,26 @@ def check_path(path: Path, n_per_segment: int = 1000, refine: int = 20, depth: i
 
 
 # --------------------------------------------------------------- figures
-def shade_segments(ax, path: Path, labels: bool = True) -> None:
+def shade_segments(ax, path: Path, labels: bool = True, fontsize: float = 9,
+                   wrap: bool = False) -> None:
     """Shade the segments of ``path`` on the t-axis of the matplotlib axes ``ax``.
 
     Constant-loss segments (000 Lemma 5, Lemma 6 Gamma_2) grey, decreasing
-    ones (Gamma_3, 001 Lemma 20) green; with ``labels`` each is named at mid-height.
+    ones (Gamma_3, 001 Lemma 20) green; with ``labels`` each is named at
+    mid-height in ``fontsize`` points (9 by default: the book shows a figure
+    7 in wide at about its own size, so smaller names are hard to read).
+    ``wrap`` puts what follows a comma in a name on a new line ("Lemma 6,"
+    over "Γ₂"), for panels too narrow for the names side by side.
     """
     if not isinstance(path, Path):
         raise TypeError(f"path must be a lossland.nonattracting.paths.Path, got {type(path).__name__}")
+    fontsize = check_real(fontsize, "fontsize", positive=True)
+    wrap = check_bool(wrap, "wrap")
     colors = {"constant": COLORS["grey"], "decreasing": COLORS["minimum"]}
     for k, seg in enumerate(path.segments):
         a, b = path.edges[k], path.edges[k + 1]
         ax.axvspan(a, b, color=colors[seg.kind], alpha=0.10 if seg.kind == "constant" else 0.06)
         if labels:
-            ax.text((a + b) / 2, 0.55, seg.name, transform=ax.get_xaxis_transform(), ha="center",
-                    va="top", fontsize=8)
+            name = seg.name.replace(", ", ",\n") if wrap else seg.name
+            ax.text((a + b) / 2, 0.55, name, transform=ax.get_xaxis_transform(), ha="center",
+                    va="top", fontsize=fontsize)
