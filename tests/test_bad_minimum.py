@@ -583,3 +583,28 @@ def test_monotone_descent_is_non_increasing_and_reaches_zero():
         monotone_descent("obj", net.init_params(0))
     with pytest.raises(ValueError):
         monotone_descent(obj, net.init_params(0), step_max=-1.0)
+
+
+def test_draw_proposition2_on_a_given_figure_and_the_widget_callback(monkeypatch):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from lossland.bad_minima.proposition2 import draw_proposition2, proposition2_figure, show_proposition2
+
+    fig = plt.figure(figsize=(7.0, 3.4))
+    try:
+        cn, e, Lb = draw_proposition2(fig, "gelu", 10, 3.0)
+        assert len(fig.axes) == 3                          # profile loss, its colorbar, the eigenvector cuts
+    finally:
+        plt.close(fig)
+    ref, e_ref, Lb_ref = proposition2_figure("gelu", 10, 3.0, draw=False)
+    assert np.allclose(cn.y, ref.y) and np.allclose(e, e_ref) and Lb == Lb_ref and Lb < cn.loss
+    shown = []
+    monkeypatch.setattr(plt, "show", lambda: shown.append(len(plt.gcf().axes)))
+    assert show_proposition2("tanh", 7, 1.0) is None and shown == [3]  # nothing to print under the figure
+    plt.close("all")
+    with pytest.raises(ValueError, match="N must be >= 7"):
+        draw_proposition2(plt.figure(), "gelu", 5)
+    plt.close("all")

@@ -11,7 +11,9 @@ redoes the orthogonality in mpmath, :func:`profile_loss` and
 :func:`better_point` show that W-hat is not global ("bad"),
 :func:`check_proposition2` asserts every claim of the proposition, and
 :func:`proposition2_figure` draws the profile loss and the loss along the
-Hessian eigenvectors (the widget of chapter G4).
+Hessian eigenvectors (the widget of chapter G4, whose callback is
+:func:`show_proposition2`; :func:`draw_proposition2` draws the same figure on a
+given one, the frames of the widget's kernel-free twin).
 
 Parameters use :class:`lossland.Network`'s flat order, for the 1-1-1 network
 with biases 004's (w_1, b_1, w_2, b_2); 004's loss is
@@ -42,6 +44,8 @@ __all__ = [
     "better_point",
     "check_proposition2",
     "proposition2_figure",
+    "draw_proposition2",
+    "show_proposition2",
 ]
 
 _B2 = FUNCTION_SETS["B2"]
@@ -367,51 +371,94 @@ def check_proposition2(activation, X, c=1.0):
     return cn, e
 
 
-def proposition2_figure(name="gelu", N=10, c=3.0, rho=1.0, draw=True):
-    """The construction for ``name`` on N seeded inputs, c_k = c rho^k; optionally its figure (chapter G4 widget).
-
-    Inputs: N points uniform on [-3, 3] (``default_rng(1)``); Swish with beta = 2.
-    The figure: the profile loss :func:`profile_loss` over (w_1, b_1) with W-hat
-    and the lowest grid point of :func:`better_point`, and the loss along the
-    four Hessian eigenvectors. Returns ``(cons, eigenvalues, lowest grid loss)``.
-    """
+def _proposition2_data(name, N, c, rho):
     act = get_activation(name, beta=2.0) if name == "swish" else get_activation(name)
     N = check_int(N, "N", 7)
     xN = np.sort(np.random.default_rng(1).uniform(-3, 3, N))
     cn = proposition2_construction(act, xN, c=c * rho ** np.arange(N - 5))
-    o = cn.objective
-    e, vecs = np.linalg.eigh(o.hessian(cn.theta))
+    e, vecs = np.linalg.eigh(cn.objective.hessian(cn.theta))
     thb, Lb = better_point(cn)
+    return cn, e, vecs, thb, Lb
+
+
+def proposition2_figure(name="gelu", N=10, c=3.0, rho=1.0, draw=True):
+    """The construction for ``name`` on N seeded inputs, c_k = c rho^k; optionally its figure (chapter G4 widget).
+
+    Inputs: N points uniform on [-3, 3] (``default_rng(1)``); Swish with beta = 2.
+    The figure (:func:`draw_proposition2`, shown with ``plt.show()``): the
+    profile loss :func:`profile_loss` over (w_1, b_1) with W-hat and the lowest
+    grid point of :func:`better_point`, and the loss along the four Hessian
+    eigenvectors. Returns ``(cons, eigenvalues, lowest grid loss)``.
+    """
+    cn, e, vecs, thb, Lb = _proposition2_data(name, N, c, rho)
     if draw:
-        _draw_proposition2(cn, e, vecs, thb, Lb, name)
+        import matplotlib.pyplot as plt
+
+        fig = plt.figure(figsize=(7.0, 3.4))
+        _draw_proposition2(fig, cn, e, vecs, thb, Lb)
+        fig.suptitle(f"{name}, N = {cn.n_samples}, c = {c:.3g}, rho = {rho:.3g}", fontsize=10)
+        plt.show()
     return cn, e, Lb
 
 
-def _draw_proposition2(cn, e, vecs, thb, Lb, name):
-    import matplotlib.pyplot as plt
+def draw_proposition2(fig, name="gelu", N=10, c=3.0, rho=1.0):
+    """Draw the figure of :func:`proposition2_figure` on the empty figure ``fig``.
+
+    The frame of the kernel-free twin of chapter G4's widget
+    (:func:`lossland.plotting.frame_slider` calls ``draw(fig, value)``, e.g.
+    ``lambda fig, c: draw_proposition2(fig, "gelu", 10, c)``). Left:
+    log10 of the profile loss over R(W-hat) (blue where it lies below
+    R(W-hat)), W-hat and the lowest grid point, R(W-hat) and the lowest grid
+    loss in the title; right: the loss along the Hessian eigenvectors, the
+    eigenvalues in the legend. The figure's title is left to the caller (the
+    slider writes its value there); the layout is fixed, so frames align. Returns ``(cons, eigenvalues, lowest grid loss)`` like
+    :func:`proposition2_figure`.
+    """
+    cn, e, vecs, thb, Lb = _proposition2_data(name, N, c, rho)
+    _draw_proposition2(fig, cn, e, vecs, thb, Lb)
+    return cn, e, Lb
+
+
+def show_proposition2(name="gelu", N=10, c=3.0, rho=1.0) -> None:
+    """The callback of chapter G4's widget: show the figure of :func:`proposition2_figure`, return None.
+
+    ``ipywidgets.interact`` prints a callback's return value under its figure;
+    this one returns nothing.
+    """
+    proposition2_figure(name, N, c, rho, draw=True)
+
+
+def _draw_proposition2(fig, cn, e, vecs, thb, Lb):
+    from matplotlib.colors import TwoSlopeNorm
 
     from ..plotting import COLORS
 
-    o, N = cn.objective, cn.n_samples
+    o = cn.objective
     g1, g2 = np.meshgrid(np.linspace(-8, 8, 161), np.linspace(-8, 8, 161), indexing="ij")
     P, _, _ = profile_loss(o, g1, g2)
-    fig, axes = plt.subplots(1, 2, figsize=(9.5, 3.8))
-    cs = axes[0].contourf(g1, g2, np.log10(P), levels=30, cmap="viridis")
-    fig.colorbar(cs, ax=axes[0], label=r"$\log_{10} P(w_1, b_1)$")
-    axes[0].plot(1, 0, "o", color=COLORS["saddle"], label=r"$\hat W$")
-    axes[0].plot(thb[0], thb[1], "*", ms=12, color="white", label="lowest grid point")
+    ratio = np.log10(P / cn.loss)
+    axes = fig.subplots(1, 2)
+    lo, hi = min(ratio.min(), -1e-3), max(ratio.max(), 1e-3)
+    levels = np.concatenate([np.linspace(lo, 0.0, 11), np.linspace(0.0, hi, 11)[1:]])
+    cs = axes[0].contourf(g1, g2, ratio, levels=levels, cmap="RdBu_r", norm=TwoSlopeNorm(0.0, lo, hi))
+    cb = fig.colorbar(cs, ax=axes[0], ticks=[lo, 0.0, hi], format="%.2g")
+    cb.set_label(r"$\log_{10} P(w_1, b_1) / \mathcal{R}(\hat W)$", fontsize=9)
+    cb.ax.tick_params(labelsize=9)
+    axes[0].plot(1, 0, "o", color="black", label=r"$\hat W$")
+    axes[0].plot(thb[0], thb[1], "*", ms=12, color=COLORS["minimum"], mec="white", mew=0.5,
+                 label="lowest grid point")
     axes[0].set_xlabel("$w_1$")
     axes[0].set_ylabel("$b_1$")
-    axes[0].legend(fontsize=8, loc="lower left")
+    axes[0].legend(fontsize=9, loc="lower left")
+    axes[0].set_title(rf"$\mathcal{{R}}(\hat W)$ = {cn.loss:.3g}, lowest {Lb:.3g}", fontsize=10)
     ts = np.linspace(-0.4, 0.4, 81)
     for j in range(4):
         axes[1].plot(ts, [o.value(cn.theta + s * vecs[:, j]) - cn.loss for s in ts],
-                     label=rf"$e_{j + 1}$, $\lambda = {e[j]:.3g}$")
+                     label=rf"$\lambda_{j + 1} = {e[j]:.3g}$")
     axes[1].set_yscale("symlog", linthresh=1e-3)
     axes[1].set_xlabel("$t$")
     axes[1].set_ylabel(r"$\mathcal{R}(\hat W + t e_j) - \mathcal{R}(\hat W)$")
-    axes[1].legend(fontsize=8)
-    fig.suptitle(f"{name}, N = {N}: R(W-hat) = {cn.loss:.3f}, lowest grid point {Lb:.3f}, "
-                 f"lambda_min = {e[0]:.3g}", fontsize=10)
-    fig.tight_layout()
-    plt.show()
+    axes[1].legend(fontsize=9)
+    axes[1].set_title("along the Hessian eigenvectors $e_j$", fontsize=10)
+    # a fixed layout (not tight_layout): the frames of a slider keep their axes in place
+    fig.subplots_adjust(left=0.09, right=0.98, bottom=0.15, top=0.86, wspace=0.6)
