@@ -11,10 +11,9 @@ SLACK_PX = 2
 
 UNFOLD = """() => {
     document.querySelectorAll('details').forEach(d => { d.open = true; });
+    // folded solutions (sphinx-togglebutton): show the content; clicking the button
+    // instead would fold again what removing the class has just shown
     document.querySelectorAll('.toggle-hidden').forEach(e => e.classList.remove('toggle-hidden'));
-    document.querySelectorAll('.dropdown').forEach(e => e.classList.remove('toggle-hidden'));
-    document.querySelectorAll('button.toggle-button').forEach(b => {
-        if (b.classList.contains('toggle-button-hidden')) b.click(); });
 }"""
 
 REPORT = """(slack) => {
