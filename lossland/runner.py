@@ -12,8 +12,8 @@ own arguments (seeds included), never from a shared random state.
 neither engine is a dependency of lossland::
 
     import joblib
-    from dask.distributed import Client            # pip install "dask[distributed]"
-    client = Client("tcp://scheduler:8786")          # or Client() for a local cluster
+    from dask.distributed import Client   # pip install "dask[distributed]"
+    client = Client("tcp://scheduler:8786")   # or Client(): a local cluster
     with joblib.parallel_config(backend="dask"):
         results = run(fn, tasks, jobs=-1)
 
