@@ -14,7 +14,7 @@ import pytest
 from bookpaths import HTML, ROOT
 from pagechecks import check_page, problems
 
-# Page errors known to be harmless (TOOLING.md): sphinx-thebe declares THEBE_JS_URL twice.
+# Page errors known to be harmless: sphinx-thebe declares THEBE_JS_URL twice.
 HARMLESS = ("THEBE_JS_URL",)
 SKIP_PAGES = {"search.html", "genindex.html"}
 REDIRECTS = {"index.html"}  # jupyter-book's redirect to the root page
