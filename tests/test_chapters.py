@@ -132,6 +132,15 @@ def test_summary_then_exercises_with_solutions(path):
     folded = re.findall(r"\{solution(?:-start)?\} ex-[\w-]+\n:class: dropdown", md)
     assert len(folded) == len(solved), f"{path.name}: every solution folded (:class: dropdown)"
     assert md.count("{solution-start}") == md.count("{solution-end}")
+    # at least one solution computes its answer and asserts it (CONTRIBUTING, item 10)
+    inside, asserted = False, 0
+    for cell in _nb(path)["cells"]:
+        src = _src(cell)
+        if cell["cell_type"] == "markdown":
+            inside = (inside or "{solution-start}" in src) and "{solution-end}" not in src
+        elif inside and re.search(r"^\s*assert\b", src, re.M):
+            asserted += 1
+    assert asserted, f"{path.name}: no solution has a code cell that asserts its answer"
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=_ids(NOTEBOOKS))

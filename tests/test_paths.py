@@ -369,13 +369,19 @@ def test_check_path_detects_an_increase():
         check_path("path")
 
 
-def test_shade_segments_marks_every_segment():
+def _path_and_axes():
+    """A Theorem 3 path of a 1-8-2-1 network and empty axes to shade it on."""
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     net, theta, X, y = problem((1, 8, 2, 1), n_samples=6, seed=2)
     path = theorem3_path(SquaredLoss(net, X, y), theta)
     fig, ax = plt.subplots()
+    return plt, fig, ax, path
+
+
+def test_shade_segments_marks_every_segment():
+    plt, fig, ax, path = _path_and_axes()
     shade_segments(ax, path)
     assert len(ax.patches) == path.n_segments
     assert [t.get_text() for t in ax.texts] == [s.name for s in path.segments]
@@ -387,12 +393,7 @@ def test_shade_segments_marks_every_segment():
 
 
 def test_shade_segments_names_readable_sized_and_wrapped_on_request():
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    net, theta, X, y = problem((1, 8, 2, 1), n_samples=6, seed=2)
-    path = theorem3_path(SquaredLoss(net, X, y), theta)
-    fig, ax = plt.subplots()
+    plt, fig, ax, path = _path_and_axes()
     shade_segments(ax, path)
     assert {t.get_fontsize() for t in ax.texts} == {9.0}     # the book's minimum
     shade_segments(ax, path, fontsize=11)

@@ -76,11 +76,11 @@ def test_internal_links_resolve(page):
     assert not broken, f"{page}: broken internal links:\n  " + "\n  ".join(broken)
 
 
-@pytest.mark.parametrize("page", [p for p in PAGES if p not in REDIRECTS])
-def test_page_renders_offline(page, browser, book_server, artifacts):
+def _offline_page(browser, book_server):
+    """A page at the book's width that aborts (and records) every request leaving the book's server."""
     ctx = browser.new_context(viewport={"width": 1280, "height": 900})
     pg = ctx.new_page()
-    outside, errors = [], []
+    outside = []
 
     def route(r):
         if r.request.url.startswith(book_server):
@@ -90,6 +90,13 @@ def test_page_renders_offline(page, browser, book_server, artifacts):
             r.abort()
 
     pg.route("**/*", route)
+    return ctx, pg, outside
+
+
+@pytest.mark.parametrize("page", [p for p in PAGES if p not in REDIRECTS])
+def test_page_renders_offline(page, browser, book_server, artifacts):
+    ctx, pg, outside = _offline_page(browser, book_server)
+    errors = []
     pg.on("pageerror", lambda e: errors.append(str(e)))
     pg.goto(f"{book_server}/{page}", wait_until="load")
     # wait for MathJax 3 to finish typesetting (if the page loads it)
@@ -120,22 +127,6 @@ def test_page_renders_offline(page, browser, book_server, artifacts):
     assert not outside, f"{page}: requests to the network (aborted): {outside[:5]}"
     bad = [e for e in errors if not any(h in e for h in HARMLESS)]
     assert not bad, f"{page}: JavaScript errors: {bad}"
-
-
-def _offline_page(browser, book_server):
-    ctx = browser.new_context(viewport={"width": 1280, "height": 900})
-    pg = ctx.new_page()
-    outside = []
-
-    def route(r):
-        if r.request.url.startswith(book_server):
-            r.continue_()
-        else:
-            outside.append(r.request.url)
-            r.abort()
-
-    pg.route("**/*", route)
-    return ctx, pg, outside
 
 
 SLIDER_CHAPTERS = sorted(nb.relative_to(ROOT).with_suffix(".html").as_posix()
