@@ -152,9 +152,20 @@ def check_network(net, name: str = "net"):
     return net
 
 
-def check_objective(objective, name: str = "objective"):
-    """``objective`` if it is a :class:`lossland.SquaredLoss`."""
+def check_objective(objective, name: str = "objective", general: bool = False):
+    """``objective`` if it is a :class:`lossland.SquaredLoss`.
+
+    With ``general``, a :class:`lossland.objective.Objective` (any loss, m
+    outputs) is accepted too: for functions that use only the value and the
+    exact derivatives.
+    """
     from .derivatives import SquaredLoss  # here: derivatives.py imports this module
+    if general:
+        from .objective import Objective
+        if not isinstance(objective, (SquaredLoss, Objective)):
+            raise TypeError(f"{name} must be a lossland.SquaredLoss or a lossland.objective.Objective, "
+                            f"got {type(objective).__name__}")
+        return objective
     if not isinstance(objective, SquaredLoss):
         raise TypeError(f"{name} must be a lossland.SquaredLoss, got {type(objective).__name__}")
     return objective

@@ -65,6 +65,9 @@ class SquaredLoss:
 
     def __init__(self, net: Network, X, y, normalization: str = "sum"):
         self.net = check_network(net)
+        if net.widths[-1] != 1 or net.output_activation is not None:
+            raise ValueError(f"net: SquaredLoss needs one linear output, got {net}; use "
+                             "lossland.objective.Objective for m > 1 outputs or an output activation")
         self.X = net.check_inputs(X)
         self.y = net.check_targets(y, self.X.shape[0])
         self.normalization = check_choice(normalization, "normalization", sorted(NORMALIZATIONS))

@@ -3,7 +3,9 @@
 Conventions (paper 000, Section III-A and Appendix "Notation"; 001, Section 3):
 
 * ``widths = (n_0, n_1, ..., n_L)``: layer 0 is the input, layers 1..L-1 are
-  hidden, layer L is the single linear output (``n_L = 1``).
+  hidden, layer L is the output. Parts I and IV use one linear output
+  (``n_L = 1``); paper 003 (Part II) allows m = n_L >= 1 outputs and an
+  activation on the output layer (``output_activation``).
 * Layer ``l`` has the weight matrix ``W[l]`` of shape ``(n_l, n_{l-1})``: the
   paper's w^l, whose entry ``W[l][i, j]`` is w^l_{i,j}, "the weight from neuron
   j of layer l-1 to neuron i of layer l". So the **row** index is the neuron
@@ -17,7 +19,11 @@ Conventions (paper 000, Section III-A and Appendix "Notation"; 001, Section 3):
   ``b[l]`` (when biases are on).
 * Samples are rows: inputs ``X`` have shape ``(N, n_0)``; pre-activations
   n(l; x) and activations act(l; x) of all samples form ``(N, n_l)`` arrays.
-  No activation is applied at the output layer.
+  No activation is applied at the output layer unless ``output_activation``
+  is given (003, Section 2: f_L = sigma(g_L)).
+* Paper 003 writes the same weights transposed: its W_l is ``W[l].T``
+  (n_{l-1} x n_l), its F_l and G_l are ``act[l]`` and ``pre[l]`` (see
+  :func:`lossland.objective.paper_matrices`).
 """
 from __future__ import annotations
 
@@ -38,8 +44,9 @@ class Forward:
 
     ``pre[l]`` is n(l; x) and ``act[l]`` is act(l; x) for all samples
     (shape ``(N, n_l)``); ``act[0]`` is the input ``X`` and ``pre[0]`` is
-    ``None``. ``output`` is f(x) with shape ``(N,)``; ``act[L]`` equals
-    ``pre[L]`` (the output layer is linear).
+    ``None``. ``output`` is f(x) with shape ``(N,)`` for one output and
+    ``(N, m)`` for m > 1 outputs; ``act[L]`` (always ``(N, m)``) equals
+    ``pre[L]`` when the output layer is linear.
     """
 
     pre: list
@@ -49,20 +56,26 @@ class Forward:
 
 
 class Network:
-    """A fully connected regression network n_0 - n_1 - ... - n_{L-1} - 1.
+    """A fully connected network n_0 - n_1 - ... - n_{L-1} - n_L.
 
     Parameters
     ----------
     widths : sequence of int
-        ``(n_0, ..., n_L)`` with every entry >= 1, at least one hidden layer
-        is not required (``(n_0, 1)`` is linear regression), and ``n_L == 1``.
+        ``(n_0, ..., n_L)`` with every entry >= 1; a hidden layer is not
+        required (``(n_0, 1)`` is linear regression). ``n_L`` is the number
+        of outputs m (1 in Parts I and IV; :class:`lossland.SquaredLoss`
+        needs m = 1, :class:`lossland.objective.Objective` takes any m).
     activation : str or Activation
         Applied at every hidden layer (see :mod:`lossland.activations`).
     biases : bool
         Whether every layer has bias terms w^l_0.
+    output_activation : None, str or Activation
+        ``None`` (default): a linear output layer. Otherwise applied at the
+        output layer too, as in paper 003 (f_L = sigma(g_L)).
     """
 
-    def __init__(self, widths, activation="sigmoid", biases: bool = True, **activation_params):
+    def __init__(self, widths, activation="sigmoid", biases: bool = True, output_activation=None,
+                 **activation_params):
         if isinstance(widths, (str, bytes)) or not hasattr(widths, "__len__"):
             raise TypeError(f"widths must be a sequence of positive integers, got {widths!r}")
         ws = []
@@ -74,12 +87,12 @@ class Network:
             ws.append(int(w))
         if len(ws) < 2:
             raise ValueError(f"widths needs an input and an output width, got {tuple(ws)}")
-        if ws[-1] != 1:
-            raise ValueError(f"widths: the output width n_L must be 1 (regression network), got {ws[-1]}")
         biases = check_bool(biases, "biases")
         self.widths: tuple[int, ...] = tuple(ws)
         self.activation: Activation = get_activation(activation, **activation_params)
         self.biases: bool = biases
+        self.output_activation: Activation | None = (
+            None if output_activation is None else get_activation(output_activation))
         self._slices = self._make_slices()
 
     # ----------------------------------------------------------------- layout
@@ -87,6 +100,11 @@ class Network:
     def depth(self) -> int:
         """L, the number of layers after the input (hidden layers + output)."""
         return len(self.widths) - 1
+
+    @property
+    def n_outputs(self) -> int:
+        """m = n_L, the number of outputs."""
+        return self.widths[-1]
 
     @property
     def hidden_layers(self) -> range:
@@ -208,8 +226,14 @@ class Network:
         return arr
 
     def check_targets(self, y, n_samples: int, name: str = "y") -> np.ndarray:
-        """Validate targets of shape ``(N,)`` (or ``(N, 1)``)."""
+        """Validate targets: shape ``(N,)`` (or ``(N, 1)``) for one output, ``(N, m)`` for m outputs."""
         arr = as_float_array(y, name)
+        m = self.widths[-1]
+        if m > 1:
+            if arr.shape != (n_samples, m):
+                raise ValueError(f"{name} must have shape ({n_samples}, {m}) to match X and the "
+                                 f"{m} outputs, got {arr.shape}")
+            return arr
         if arr.ndim == 2 and arr.shape[1] == 1:
             arr = arr[:, 0]
         if arr.shape != (n_samples,):
@@ -293,26 +317,31 @@ class Network:
                 pre.append(z)
                 a = sigma(z) if l < self.depth else z
                 act.append(a)
+            if self.output_activation is not None:
+                a = act[-1] = self.output_activation.f(a)
         if not np.all(np.isfinite(a)):
             raise ValueError(f"theta: the forward pass of {self} overflowed (non-finite output); "
                              "the parameters are too large for this activation")
-        return Forward(pre, act, a[:, 0])
+        return Forward(pre, act, a[:, 0] if a.shape[1] == 1 else a)
 
     def __call__(self, theta, X) -> np.ndarray:
-        """The network function f(x) for all samples, shape ``(N,)``."""
+        """The network function f(x) for all samples, shape ``(N,)`` (``(N, m)`` for m > 1 outputs)."""
         return self.forward(theta, X).output
 
     def with_widths(self, widths) -> "Network":
-        """A network of the same kind (activation, biases) with other widths."""
-        return Network(widths, self.activation, self.biases)
+        """A network of the same kind (activations, biases) with other widths."""
+        return Network(widths, self.activation, self.biases, self.output_activation)
 
     def __eq__(self, other):
         return (isinstance(other, Network) and self.widths == other.widths
-                and self.activation == other.activation and self.biases == other.biases)
+                and self.activation == other.activation and self.biases == other.biases
+                and self.output_activation == other.output_activation)
 
     def __hash__(self):
-        return hash((self.widths, self.activation.name, self.biases))
+        out = None if self.output_activation is None else self.output_activation.name
+        return hash((self.widths, self.activation.name, self.biases, out))
 
     def __repr__(self):
         arch = "-".join(map(str, self.widths))
-        return f"Network({arch}, {self.activation.name}, biases={self.biases})"
+        out = "" if self.output_activation is None else f", output {self.output_activation.name}"
+        return f"Network({arch}, {self.activation.name}{out}, biases={self.biases})"

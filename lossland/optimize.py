@@ -57,7 +57,7 @@ def _symmetric(H):
 
 def hessian_report(objective: SquaredLoss, theta) -> np.ndarray:
     """Ascending eigenvalues of the symmetrised exact Hessian at ``theta``."""
-    check_objective(objective)
+    check_objective(objective, general=True)
     H = objective.hessian(theta)
     return np.linalg.eigvalsh(_symmetric(H))
 
@@ -72,7 +72,7 @@ def newton_polish(objective: SquaredLoss, theta, gtol: float = 1e-10, max_steps:
     :func:`numpy.linalg.lstsq` for small singular values of H. Returns
     ``(theta, grad_norm, steps)``.
     """
-    check_objective(objective)
+    check_objective(objective, general=True)
     gtol = check_real(gtol, "gtol", positive=True)
     max_steps = check_int(max_steps, "max_steps", 0)
     rcond = check_real(rcond, "rcond", low=0.0)
@@ -122,7 +122,7 @@ def find_critical_point(objective: SquaredLoss, theta0, *, method: str = "trust-
     polish : bool
         Whether to follow with :func:`newton_polish`.
     """
-    check_objective(objective)
+    check_objective(objective, general=True)
     theta0 = objective.net.check_params(theta0, "theta0")
     methods = ["BFGS", "L-BFGS-B", "Newton-CG", "none", "trust-exact", "trust-ncg"]
     method = check_choice(method, "method", methods)
