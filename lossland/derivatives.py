@@ -29,6 +29,7 @@ __all__ = [
     "SquaredLoss",
     "fd_gradient",
     "fd_hessian",
+    "r_operator",
     "NORMALIZATIONS",
 ]
 
@@ -182,48 +183,13 @@ class SquaredLoss:
     def _rop(self, theta, V):
         """R-operator of the gradient along the rows of V: returns V @ H (K, P).
 
-        Forward and backward passes are differentiated along all K directions
-        at once (arrays carry a leading axis of length K). Used by :meth:`hvp`;
-        :meth:`hessian` exploits the structure of the unit directions instead.
+        Used by :meth:`hvp`; :meth:`hessian` exploits the structure of the
+        unit directions instead.
         """
-        net = self.net
-        L = net.depth
-        act_fn = net.activation
         fw, W = self._pass(theta)
-        r = fw.output - self.y
-        delta = self._deltas(fw, W, 2.0 * self.c * r)
-        K = V.shape[0]
-        dW, db = {}, {}
-        for l in range(1, L + 1):
-            dW[l] = V[:, net.weight_slice(l)].reshape(K, net.widths[l], net.widths[l - 1])
-            db[l] = V[:, net.bias_slice(l)] if net.biases else None
-        d1 = {l: act_fn.d1(fw.pre[l]) for l in range(1, L)}
-        # forward R-pass: Rz[l] = R{n(l)}, Ra[l] = R{act(l)}, shape (K, N, n_l)
-        Rz, Ra = [None] * (L + 1), [None] * (L + 1)
-        for l in range(1, L + 1):
-            z = np.matmul(fw.act[l - 1], dW[l].transpose(0, 2, 1))
-            if l > 1:
-                z += Ra[l - 1] @ W[l].T
-            if db[l] is not None:
-                z += db[l][:, None, :]
-            Rz[l] = z
-            if l < L:
-                Ra[l] = d1[l][None] * z
-        # backward R-pass
-        out = np.empty((K, net.n_params))
-        Rdelta = 2.0 * self.c * Rz[L]
-        for l in range(L, 0, -1):
-            gW = np.matmul(Rdelta.transpose(0, 2, 1), fw.act[l - 1])
-            if l > 1:
-                gW += np.matmul(delta[l].T, Ra[l - 1])
-            out[:, net.weight_slice(l)] = gW.reshape(K, -1)
-            if net.biases:
-                out[:, net.bias_slice(l)] = Rdelta.sum(axis=1)
-            if l > 1:
-                back = delta[l] @ W[l]
-                Rdelta = ((Rdelta @ W[l] + np.matmul(delta[l], dW[l])) * d1[l - 1][None]
-                          + (back * act_fn.d2(fw.pre[l - 1]))[None] * Rz[l - 1])
-        return out
+        delta = self._deltas(fw, W, 2.0 * self.c * (fw.output - self.y))
+        coef = np.full((self.n_samples, 1), 2.0 * self.c)
+        return r_operator(self.net, fw, W, delta, coef, V)
 
     def _layer_passes(self, theta):
         """Forward and backward pass for :meth:`_hessian_layers`, samples along the last axis.
@@ -511,6 +477,52 @@ class SquaredLoss:
             if net.biases:
                 J[:, net.bias_slice(l)] = g[l]
         return J
+
+
+def r_operator(net: Network, fw: Forward, W: dict, delta: list, coef, V) -> np.ndarray:
+    """V @ H for the rows of V (K, P): Pearlmutter's R-operator of the gradient.
+
+    Forward and backward passes are differentiated along all K directions at
+    once (arrays carry a leading axis of length K). ``fw``, ``W`` and the
+    back-propagated ``delta[l]`` = dLoss/dn(l) (N, n_l) describe the point;
+    ``coef`` (N, m) is d delta[L] / d n(L) entrywise: 2c for the squared
+    loss with a linear output, l'' tau'^2 + l' tau'' for a loss l after an
+    output activation tau (paper 003, :class:`lossland.objective.Objective`).
+    """
+    L = net.depth
+    act_fn = net.activation
+    K = V.shape[0]
+    dW, db = {}, {}
+    for l in range(1, L + 1):
+        dW[l] = V[:, net.weight_slice(l)].reshape(K, net.widths[l], net.widths[l - 1])
+        db[l] = V[:, net.bias_slice(l)] if net.biases else None
+    d1 = {l: act_fn.d1(fw.pre[l]) for l in range(1, L)}
+    # forward R-pass: Rz[l] = R{n(l)}, Ra[l] = R{act(l)}, shape (K, N, n_l)
+    Rz, Ra = [None] * (L + 1), [None] * (L + 1)
+    for l in range(1, L + 1):
+        z = np.matmul(fw.act[l - 1], dW[l].transpose(0, 2, 1))
+        if l > 1:
+            z += Ra[l - 1] @ W[l].T
+        if db[l] is not None:
+            z += db[l][:, None, :]
+        Rz[l] = z
+        if l < L:
+            Ra[l] = d1[l][None] * z
+    # backward R-pass
+    out = np.empty((K, net.n_params))
+    Rdelta = coef[None] * Rz[L]
+    for l in range(L, 0, -1):
+        gW = np.matmul(Rdelta.transpose(0, 2, 1), fw.act[l - 1])
+        if l > 1:
+            gW += np.matmul(delta[l].T, Ra[l - 1])
+        out[:, net.weight_slice(l)] = gW.reshape(K, -1)
+        if net.biases:
+            out[:, net.bias_slice(l)] = Rdelta.sum(axis=1)
+        if l > 1:
+            back = delta[l] @ W[l]
+            Rdelta = ((Rdelta @ W[l] + np.matmul(delta[l], dW[l])) * d1[l - 1][None]
+                      + (back * act_fn.d2(fw.pre[l - 1]))[None] * Rz[l - 1])
+    return out
 
 
 # --------------------------------------------------- finite-difference checks

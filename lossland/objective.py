@@ -25,7 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ._validation import as_float_array, check_network
-from .derivatives import SquaredLoss, _finite
+from .derivatives import SquaredLoss, _finite, r_operator
 from .losses import ClassLoss, Loss, get_loss
 from .network import Forward, Network
 
@@ -169,48 +169,17 @@ class Objective:
 
     # ------------------------------------------------------- second order
     def _rop(self, theta, V):
-        """V @ H for the rows of V (K, P): the R-operator of the gradient (Pearlmutter 1994).
+        """V @ H for the rows of V (K, P) (:func:`lossland.derivatives.r_operator`).
 
-        Forward R-pass R{G_l} along all K directions at once; at the output
-        R{Delta_L} = (l'' tau'^2 + l' tau'') R{G_L} (tau the output
-        activation, tau' = 1 and tau'' = 0 when linear); then the backward
-        R-pass of the recursion of Lemma 2.1.
+        At the output, R{Delta_L} = (l'' tau'^2 + l' tau'') R{G_L} (tau the
+        output activation; tau' = 1 and tau'' = 0 when it is linear); then the
+        backward R-pass of the recursion of Lemma 2.1.
         """
-        net = self.net
-        L, n = net.depth, net.widths
-        act = net.activation
-        fw = net.forward(theta, self.X)
+        fw = self.net.forward(theta, self.X)
         W = self._weights(theta)
         delta, coef = self._deltas(fw, W)
-        K = V.shape[0]
-        dW = {l: V[:, net.weight_slice(l)].reshape(K, n[l], n[l - 1]) for l in range(1, L + 1)}
-        db = {l: V[:, net.bias_slice(l)] if net.biases else None for l in range(1, L + 1)}
-        d1 = {l: act.d1(fw.pre[l]) for l in range(1, L)}
-        out = np.empty((K, net.n_params))
         with np.errstate(over="ignore", invalid="ignore"):
-            Rz, Ra = [None] * (L + 1), [None] * (L + 1)
-            for l in range(1, L + 1):           # forward R-pass, (K, N, n_l)
-                z = np.matmul(fw.act[l - 1], dW[l].transpose(0, 2, 1))
-                if l > 1:
-                    z += Ra[l - 1] @ W[l].T
-                if db[l] is not None:
-                    z += db[l][:, None, :]
-                Rz[l] = z
-                if l < L:
-                    Ra[l] = d1[l][None] * z
-            Rdelta = coef[None] * Rz[L]
-            for l in range(L, 0, -1):           # backward R-pass
-                gW = np.matmul(Rdelta.transpose(0, 2, 1), fw.act[l - 1])
-                if l > 1:
-                    gW += np.matmul(delta[l].T, Ra[l - 1])
-                out[:, net.weight_slice(l)] = gW.reshape(K, -1)
-                if net.biases:
-                    out[:, net.bias_slice(l)] = Rdelta.sum(axis=1)
-                if l > 1:
-                    back = delta[l] @ W[l]
-                    Rdelta = ((Rdelta @ W[l] + np.matmul(delta[l], dW[l])) * d1[l - 1][None]
-                              + (back * act.d2(fw.pre[l - 1]))[None] * Rz[l - 1])
-        return out
+            return r_operator(self.net, fw, W, delta, coef, V)
 
     def hessian(self, theta) -> np.ndarray:
         """Exact Hessian (P, P), symmetrised (second-order backpropagation).
