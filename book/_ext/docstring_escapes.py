@@ -24,8 +24,8 @@ def _escape_prose(text: str) -> str:
 def _escape(app, what, name, obj, options, lines):
     for i, line in enumerate(lines):
         stripped = line.lstrip()
-        if stripped.startswith(("|", "+-", "+=")):
-            continue                                   # a table border
+        if stripped.startswith(("+-", "+=")) or (stripped.startswith("| ") and stripped.rstrip().endswith("|")):
+            continue                                   # a table border or row
         parts = line.split("``")                       # odd parts are inline literals
         lines[i] = "``".join(p if k % 2 else _escape_prose(p) for k, p in enumerate(parts))
 
