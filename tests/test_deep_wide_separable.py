@@ -279,3 +279,19 @@ def test_cached_searches_hold_verified_hits():
     obj = Objective(obj0.net, A["m2-L2/design/X"][s], obj0.Y, loss=HINGE, classes=obj0.classes)
     rep = theorem53_report(obj, A["m2-L2/design/theta"][s], 0, gtol=1e-9)
     assert rep.hypotheses and rep.loss > 1
+
+
+def test_two_label_counterexample_with_tanh_output():
+    # one sigma on every layer, as in 003, with targets +-1/2
+    obj, th = two_label_counterexample(tanh_output=True)
+    assert obj.net.output_activation is not None
+    rep = theorem53_report(obj, th, 0, gtol=1e-12)
+    assert rep.hypotheses and rep.loss > 4.5 and rep.kink_distance > 0.05
+    fit = np.zeros(12)
+    fit[obj.net.weight_slice(1)] = [10, 0, 0, 10]
+    fit[obj.net.weight_slice(2)] = [10, 0, 0, 10]
+    assert obj.value(fit) == 0
+    ev = np.linalg.eigvalsh(obj.hessian(th))
+    assert np.sum(ev < 0) == 4 and np.abs(ev).min() > 0.01
+    with pytest.raises(TypeError):
+        two_label_counterexample(tanh_output=1)

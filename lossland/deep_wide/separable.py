@@ -39,7 +39,8 @@ from pathlib import Path
 import numpy as np
 from scipy.optimize import linprog
 
-from .._validation import as_float_array, check_choice, check_dps, check_int, check_real
+from .._validation import (as_float_array, check_bool, check_choice, check_dps, check_int,
+                           check_real)
 from ..losses import get_loss
 from ..network import Network
 from ..objective import Objective, paper_matrices
@@ -247,8 +248,8 @@ class ProofQuantities:
     M[k+1] != 0); ``table`` (n_{k+1} x n_{k+1}, None if L = k+1): entry
     (q, p) = norm of H^T F~_k^T Sigma_q^{k+1} (Delta_{k+2} W_{k+2}^T)_{:,p},
     the column test of the step from (6) to (7) taken at layer k+1; the
-    proof needs a p with a non-zero diagonal entry (p, p), which is
-    |H^T F~_k^T (Delta_{k+1})_{:,p}| and vanishes at a critical point.
+    proof needs a p with a non-zero diagonal entry (p, p), which is the
+    norm of H^T F~_k^T (Delta_{k+1})_{:,p} and vanishes at a critical point.
     """
 
     k: int
@@ -296,8 +297,10 @@ class SearchResult:
     ``X``: the data (changed only by :func:`design_search`); ``residual``:
     norm of the least-squares residual (gradient and violated constraints);
     ``found``: residual <= ``tol`` (a critical point meeting every
-    constraint: loss >= cmin, s_min(W_l) >= s0 for l = k+2..L, |G_l| <= gmax,
-    |f_Lj(x_i) - y_ij| >= kappa, hidden weight rows of norm >= w0).
+    constraint: loss >= cmin, s_min(W_l) >= s0 for l = k+2..L, pre-activations
+    of the hidden layers (and of the output layer if it has an activation)
+    of modulus <= gmax, kink distance min |f_Lj(x_i) - y_ij| >= kappa, hidden
+    weight rows of norm >= w0).
     """
 
     theta: np.ndarray
@@ -322,6 +325,8 @@ def _constraint_residuals(net, X, Y, C, loss, theta, k, c):
     for l in range(1, L):
         out.append(np.maximum(0.0, np.abs(fw.pre[l]) - c["gmax"]).ravel())
         out.append(np.maximum(0.0, c["w0"] - np.linalg.norm(W[l], axis=1)))
+    if net.output_activation is not None:              # no saturated output either
+        out.append(np.maximum(0.0, np.abs(fw.pre[L]) - c["gmax"]).ravel())
     out.append(np.maximum(0.0, c["kappa"] - np.abs(R)).ravel())
     return np.concatenate(out)
 
@@ -698,21 +703,34 @@ _TWO_LABEL_THETA = np.array([
     -0.7603, 1.0558, 1.1867, -0.8775, 0.2314, -0.6255])
 
 
-def two_label_counterexample():
+_TWO_LABEL_THETA_TANH = np.array([
+    -1.3549, 1.1068, -0.9649, 0.8821, 1.0692, -0.4644,
+    -0.3637, 0.5168, 0.596, -0.4377, 0.1126, -0.3163])
+
+
+def two_label_counterexample(tanh_output: bool = False):
     """A critical point against Theorem 5.3 of 003 with m = 2, L = k + 2 (k = 0).
 
     Twelve inputs in the plane with one decimal, two classes C_j = {x : x_j > 0}
     (a point may be in both or in neither; Definition 5.1 allows it), the
-    {+1, -1} targets and the squared hinge loss of eq. (4), a (2, 2, 2)
-    network with tanh hidden layer and linear output. The parameters are
-    stored to 4 decimals and Newton-polished with the exact Hessian (found
-    by :func:`design_search`, data then rounded; chapter N10). Returns
+    squared hinge loss of eq. (4), a (2, 2, 2) network with a tanh hidden
+    layer. ``tanh_output=False``: linear output, targets y_ij = +1 on C_j and
+    -1 elsewhere (the {+1, -1} encoding of 003); ``True``: tanh on the output
+    layer too (one sigma on every layer, as in 003) and targets +-1/2, which
+    tanh can exceed, so min Phi = 0 is attained. The parameters are stored to
+    4 decimals and Newton-polished with the exact Hessian (found by
+    :func:`design_search`, data then rounded; the tanh version by scaling the
+    output layer by 1/2 and polishing; chapter N10). Returns
     ``(objective, theta)``: the gradient vanishes, the inputs are separable,
-    W_2 has full rank, and the loss is about 18.9 > 0 = min Phi.
+    W_2 has full rank, and the loss is positive (about 18.9, resp. 4.74).
     """
     from ..optimize import newton_polish
+    tanh_output = check_bool(tanh_output, "tanh_output")
     C = _TWO_LABEL_X > 0
-    obj = Objective(Network((2, 2, 2), "tanh"), _TWO_LABEL_X, class_signs(C),
+    net = Network((2, 2, 2), "tanh", output_activation="tanh" if tanh_output else None)
+    scale = 0.5 if tanh_output else 1.0
+    obj = Objective(net, _TWO_LABEL_X, scale * class_signs(C),
                     loss=get_loss("squared_hinge"), classes=C)
-    theta, _, _ = newton_polish(obj, _TWO_LABEL_THETA, gtol=1e-13, max_steps=20)
+    start = _TWO_LABEL_THETA_TANH if tanh_output else _TWO_LABEL_THETA
+    theta, _, _ = newton_polish(obj, start, gtol=1e-13, max_steps=20)
     return obj, theta
