@@ -446,12 +446,7 @@ class SquaredLoss:
         ``v`` may be one vector (P,) or a stack of vectors (K, P).
         """
         theta = self.net.check_params(theta)
-        V = as_float_array(v, "v")
-        single = V.ndim == 1
-        V = np.atleast_2d(V)
-        if V.ndim != 2 or V.shape[1] != self.net.n_params:
-            raise ValueError(f"v must have shape ({self.net.n_params},) or (K, {self.net.n_params}), "
-                             f"got {np.shape(v)}")
+        V, single = directions(self.net, v)
         out = self._rop(theta, V)
         return out[0] if single else out
 
@@ -477,6 +472,16 @@ class SquaredLoss:
             if net.biases:
                 J[:, net.bias_slice(l)] = g[l]
         return J
+
+
+def directions(net: Network, v) -> tuple[np.ndarray, bool]:
+    """``v`` of shape (P,) or (K, P) as a (K, P) array, and whether it was one vector (for hvp)."""
+    V = as_float_array(v, "v")
+    single = V.ndim == 1
+    V = np.atleast_2d(V)
+    if V.ndim != 2 or V.shape[1] != net.n_params:
+        raise ValueError(f"v must have shape ({net.n_params},) or (K, {net.n_params}), got {np.shape(v)}")
+    return V, single
 
 
 def r_operator(net: Network, fw: Forward, W: dict, delta: list, coef, V) -> np.ndarray:

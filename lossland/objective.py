@@ -24,8 +24,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._validation import as_float_array, check_network
-from .derivatives import SquaredLoss, _finite, r_operator
+from ._validation import check_network
+from .derivatives import SquaredLoss, _finite, directions, r_operator
 from .losses import ClassLoss, Loss, get_loss
 from .network import Forward, Network
 
@@ -200,12 +200,7 @@ class Objective:
     def hvp(self, theta, v) -> np.ndarray:
         """Hessian-vector product H(theta) v (``v`` of shape (P,) or (K, P)) without forming H."""
         theta = self._theta(theta)
-        V = as_float_array(v, "v")
-        single = V.ndim == 1
-        V = np.atleast_2d(V)
-        if V.ndim != 2 or V.shape[1] != self.net.n_params:
-            raise ValueError(f"v must have shape ({self.net.n_params},) or (K, {self.net.n_params}), "
-                             f"got {np.shape(v)}")
+        V, single = directions(self.net, v)
         out = _finite(self._rop(theta, V), "the Hessian-vector product")
         return out[0] if single else out
 
