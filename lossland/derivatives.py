@@ -30,6 +30,7 @@ __all__ = [
     "fd_gradient",
     "fd_hessian",
     "r_operator",
+    "refuse_kinks",
     "NORMALIZATIONS",
 ]
 
@@ -169,6 +170,7 @@ class SquaredLoss:
     def value_and_gradient(self, theta):
         """(L(theta), grad L(theta)) with one forward and one backward pass."""
         fw, W = self._pass(theta)
+        refuse_kinks(self.net, fw)
         r = fw.output - self.y
         delta = self._deltas(fw, W, 2.0 * self.c * r)
         with np.errstate(over="ignore", invalid="ignore"):
@@ -187,6 +189,7 @@ class SquaredLoss:
         unit directions instead.
         """
         fw, W = self._pass(theta)
+        refuse_kinks(self.net, fw)
         delta = self._deltas(fw, W, 2.0 * self.c * (fw.output - self.y))
         coef = np.full((self.n_samples, 1), 2.0 * self.c)
         return r_operator(self.net, fw, W, delta, coef, V)
@@ -243,6 +246,8 @@ class SquaredLoss:
         size = self._size(theta)
         if not size <= _MODERATE:                  # (also NaN) full check: conversion, or the error
             theta = self.net.check_params(theta)
+        if not self.net.activation.smooth:
+            refuse_kinks(self.net, self._pass(theta)[0])
         plan = self._one_hidden_plan() if self.net.depth == 2 else None
         if plan is not None:
             return self._hessian_one_hidden(theta, plan, size)
@@ -458,12 +463,14 @@ class SquaredLoss:
         ``g[L]`` is all ones. ``g[0]`` is ``None``.
         """
         fw, W = self._pass(theta)
+        refuse_kinks(self.net, fw)
         return self._deltas(fw, W, np.ones(self.n_samples))
 
     def jacobian(self, theta) -> np.ndarray:
         """J[alpha, p] = d f(x_alpha) / d theta_p, shape (N, P)."""
         net = self.net
         fw, W = self._pass(theta)
+        refuse_kinks(self.net, fw)
         g = self._deltas(fw, W, np.ones(self.n_samples))
         J = np.empty((self.n_samples, net.n_params))
         for l in range(1, net.depth + 1):
@@ -472,6 +479,28 @@ class SquaredLoss:
             if net.biases:
                 J[:, net.bias_slice(l)] = g[l]
         return J
+
+
+def refuse_kinks(net: Network, fw: Forward) -> None:
+    """Raise ``ValueError`` if a hidden pre-activation sits on a kink of a non-smooth activation.
+
+    ReLU is not differentiable at 0: where some n(l, k; x_alpha) = 0 the
+    gradient of the loss need not exist (002, Definition 2.1 and Fig. 2), so
+    the exact derivatives refuse such a point and name the first kink.
+    One-sided derivatives there: :mod:`lossland.relu_regions.kinks`.
+    Smooth activations cost nothing here.
+    """
+    if net.activation.smooth:
+        return
+    for l in net.hidden_layers:
+        hit = np.argwhere(fw.pre[l] == 0.0)
+        if hit.size:
+            alpha, k = (int(i) for i in hit[0])
+            raise ValueError(
+                f"theta: n({l}, {k + 1}; x_{alpha + 1}) = 0 is a kink of {net.activation.name} "
+                f"({hit.shape[0]} such pre-activations): theta lies on the boundary of an "
+                "activation region, where the gradient and Hessian need not exist; use "
+                "lossland.relu_regions.kinks for one-sided derivatives")
 
 
 def directions(net: Network, v) -> tuple[np.ndarray, bool]:

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ._validation import check_network
-from .derivatives import SquaredLoss, _finite, directions, r_operator
+from .derivatives import SquaredLoss, _finite, directions, r_operator, refuse_kinks
 from .losses import ClassLoss, Loss, get_loss
 from .network import Forward, Network
 
@@ -143,6 +143,7 @@ class Objective:
         """``[None, Delta_1, ..., Delta_L]``, Delta_k = dPhi/dG_k of shape (N, n_k) (003, Lemma 2.1, item 1)."""
         theta = self._theta(theta)
         fw = self.net.forward(theta, self.X)
+        refuse_kinks(self.net, fw)
         delta = self._deltas(fw, self._weights(theta))[0]
         return [None] + [_finite(d, "Delta") for d in delta[1:]]
 
@@ -153,6 +154,7 @@ class Objective:
         theta = self._theta(theta)
         net = self.net
         fw = net.forward(theta, self.X)
+        refuse_kinks(net, fw)
         delta = self._deltas(fw, self._weights(theta))[0]
         l = self._loss_values(fw.act[-1] - self.Y)[0]
         g = np.empty(net.n_params)
@@ -176,6 +178,7 @@ class Objective:
         backward R-pass of the recursion of Lemma 2.1.
         """
         fw = self.net.forward(theta, self.X)
+        refuse_kinks(self.net, fw)
         W = self._weights(theta)
         delta, coef = self._deltas(fw, W)
         with np.errstate(over="ignore", invalid="ignore"):
