@@ -30,6 +30,7 @@ from ..network import Network
 __all__ = [
     "relu_network",
     "relu_objective",
+    "check_relu_objective",
     "PaperParameters",
     "paper_parameters",
     "from_paper",
@@ -69,14 +70,18 @@ def relu_objective(X, y, h: int, biases: bool = True) -> SquaredLoss:
     return SquaredLoss(relu_network(X.shape[1], h, biases), X, y, "half")
 
 
-def _check(objective) -> SquaredLoss:
-    objective = check_objective(objective)
+def check_relu_objective(objective, name: str = "objective") -> SquaredLoss:
+    """``objective`` if it is the loss of 002's n-h-1 ReLU network (eq. (1)); else a TypeError/ValueError naming it."""
+    objective = check_objective(objective, name)
     net = objective.net
     if (net.depth != 2 or net.activation.name != "relu" or net.widths[-1] != 1
             or net.output_activation is not None):
-        raise ValueError(f"objective: Part III needs the n-h-1 ReLU network of 002, eq. (1) "
+        raise ValueError(f"{name}: Part III needs the n-h-1 ReLU network of 002, eq. (1) "
                          f"(lossland.relu_regions.model.relu_objective), got {net}")
     return objective
+
+
+_check = check_relu_objective      # the short name used inside this subpackage
 
 
 def paper_parameters(net: Network, theta) -> PaperParameters:
