@@ -28,7 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .._validation import as_float_array, check_real, check_rng
-from .model import _check as _check_relu
+from .model import check_relu_objective as _check_relu
 from .model import from_paper, pre_activations
 
 __all__ = ["LinearFit", "linear_fit", "eq5_biases", "LinearRegionPoint", "linear_region_point",
