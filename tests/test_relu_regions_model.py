@@ -137,3 +137,17 @@ def test_core_derivatives_refuse_kinks():
             method(theta)
     inside = from_paper(obj.net, [[0.5]], [1.0])
     assert np.isfinite(obj.gradient(inside)).all() and np.isfinite(gen.hessian(inside)).all()
+
+
+@pytest.mark.parametrize("biases", [True, False])
+def test_exact_design_matrix_is_the_float_one_in_fractions(biases):
+    from fractions import Fraction
+
+    from lossland.relu_regions.model import to_fractions
+    obj, _, rng = _problem(2, biases)
+    A = rng.integers(0, 2, size=(obj.n_samples, 4))
+    D, Dx = design_matrix(obj, A), design_matrix(obj, A, exact=True)
+    assert Dx.dtype == object and all(isinstance(e, Fraction) for e in Dx.ravel())
+    assert np.array_equal(Dx.astype(float), D)
+    assert to_fractions([0.5, 2, Fraction(1, 3)]).tolist() == [Fraction(1, 2), 2, Fraction(1, 3)]
+    assert to_fractions(0.1)[()] == Fraction(3602879701896397, 2 ** 55)

@@ -40,7 +40,8 @@ import numpy as np
 import sympy as sp
 
 from .._validation import check_bool, check_choice, check_int, check_vector
-from .model import _check, check_pattern, hessian_g, pattern, pre_activations
+from .model import (check_pattern, check_relu_objective as _check, design_matrix, hessian_g, pattern,
+                    pre_activations, to_fractions)
 
 __all__ = [
     "SymbolicRegion",
@@ -384,10 +385,7 @@ def printed_eq12(model: SymbolicRegion, j: int) -> dict:
 
 def exact(values) -> np.ndarray:
     """An object array of the exact :class:`~fractions.Fraction` values of floats (or Fractions)."""
-    arr = np.asarray(values, dtype=object)
-    flat = [e if isinstance(e, Fraction) else Fraction(int(e)) if isinstance(e, (Integral, np.integer))
-            else Fraction(float(e)) for e in arr.ravel()]
-    return np.array(flat, dtype=object).reshape(arr.shape)
+    return to_fractions(values)
 
 
 def _exact_theta(objective, theta):
@@ -699,14 +697,7 @@ def _exact_grad_pqc(objective, th_ex, A):
 
 
 def _exact_design(objective, A):
-    X = exact(objective.X)
-    N, n = X.shape
-    h = A.shape[1]
-    Ao = A.astype(int).astype(object)
-    cols = [(Ao[:, :, None] * X[:, None, :]).reshape(N, h * n)]
-    if objective.net.biases:
-        cols += [Ao, np.full((N, 1), Fraction(1), dtype=object)]
-    return np.concatenate(cols, axis=1)
+    return design_matrix(objective, A, exact=True)
 
 
 def _lstsq_exact(D, y):

@@ -19,6 +19,8 @@ then v, then c. :func:`paper_parameters` and :func:`from_paper` translate.
 
 from __future__ import annotations
 
+from fractions import Fraction
+from numbers import Integral
 from typing import NamedTuple
 
 import numpy as np
@@ -45,6 +47,7 @@ __all__ = [
     "to_pqc",
     "from_pqc",
     "design_matrix",
+    "to_fractions",
 ]
 
 
@@ -81,7 +84,7 @@ def check_relu_objective(objective, name: str = "objective") -> SquaredLoss:
     return objective
 
 
-_check = check_relu_objective      # the short name used inside this subpackage
+_check = check_relu_objective
 
 
 def paper_parameters(net: Network, theta) -> PaperParameters:
@@ -259,19 +262,36 @@ def from_pqc(objective, z) -> np.ndarray:
     return from_paper(net, W, np.ones(h))
 
 
-def design_matrix(objective, A) -> np.ndarray:
+def to_fractions(values) -> np.ndarray:
+    """An object array of the exact :class:`~fractions.Fraction` values of floats, integers or Fractions.
+
+    A float is read exactly (``Fraction(0.1)`` is 3602879701896397/2**55), so
+    exact computations on stored data agree with the data, not with a decimal
+    the reader had in mind.
+    """
+    arr = np.asarray(values, dtype=object)
+    flat = [e if isinstance(e, Fraction) else Fraction(int(e)) if isinstance(e, (Integral, np.integer))
+            else Fraction(float(e)) for e in arr.ravel()]
+    return np.array(flat, dtype=object).reshape(arr.shape)
+
+
+def design_matrix(objective, A, *, exact: bool = False) -> np.ndarray:
     """D with g_A(x_i, θ) = (D z)_i, z = :func:`to_pqc` (θ) (002, eq. (4)); shape (N, n_pqc).
 
     Row i is [a_i1 x_i, ..., a_ih x_i, a_i1, ..., a_ih, 1] (the last h + 1
     entries only with biases). L_{g_A} = ½|D z − y|², so DᵀD is the matrix of
-    the normal equations (6)-(7).
+    the normal equations (6)-(7). ``exact=True``: the same matrix with
+    :class:`~fractions.Fraction` entries (:func:`to_fractions` of the data).
     """
     objective = _check(objective)
     A = check_pattern(objective, A)
-    X = objective.X
+    if exact:
+        X, A, one = to_fractions(objective.X), to_fractions(A.astype(int)), Fraction(1)
+    else:
+        X, A, one = objective.X, A.astype(float), 1.0
     N, n = X.shape
     h = A.shape[1]
     cols = [(A[:, :, None] * X[:, None, :]).reshape(N, h * n)]
     if objective.net.biases:
-        cols += [A.astype(float), np.ones((N, 1))]
+        cols += [A, np.full((N, 1), one, dtype=X.dtype)]
     return np.concatenate(cols, axis=1)

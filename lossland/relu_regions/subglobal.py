@@ -32,7 +32,8 @@ import numpy as np
 from scipy.optimize import linprog
 
 from .._validation import check_bool, check_choice, check_int, check_real
-from .model import check_pattern, check_relu_objective as _check, design_matrix, from_paper, n_pqc, pattern
+from .model import (check_pattern, check_relu_objective as _check, design_matrix, from_paper, n_pqc,
+                    pattern, to_fractions)
 
 __all__ = ["normal_equations", "blocks", "block_system", "Subglobal", "subglobal_minimum",
            "Realization", "realized", "canonical_patterns", "SubglobalTable", "enumerate_subglobal",
@@ -43,29 +44,14 @@ _LP_OPTIONS = {"primal_feasibility_tolerance": 1e-10, "dual_feasibility_toleranc
 
 # ----------------------------------------------------------------------------- exact helpers
 
-def _frac_array(a) -> np.ndarray:
-    """An object array of the exact Fractions of the floats in ``a``."""
-    a = np.asarray(a, dtype=float)
-    return np.array([Fraction(float(x)) for x in a.ravel()], dtype=object).reshape(a.shape)
-
-
 def _data(objective, exact: bool):
     X, y = objective.X, objective.y
-    return (_frac_array(X), _frac_array(y)) if exact else (X, y)
+    return (to_fractions(X), to_fractions(y)) if exact else (X, y)
 
 
 def _design(objective, A, exact: bool) -> np.ndarray:
     """:func:`design_matrix`, or the same matrix with Fraction entries."""
-    if not exact:
-        return design_matrix(objective, A)
-    X, _ = _data(objective, True)
-    N, n = X.shape
-    h = A.shape[1]
-    Ao = A.astype(int).astype(object)
-    cols = [(Ao[:, :, None] * X[:, None, :]).reshape(N, h * n)]
-    if objective.net.biases:
-        cols += [Ao, np.full((N, 1), Fraction(1), dtype=object)]
-    return np.concatenate(cols, axis=1)
+    return design_matrix(objective, A, exact=exact)
 
 
 def _solve_exact(M, rhs):
