@@ -493,7 +493,10 @@ def refuse_kinks(net: Network, fw: Forward) -> None:
     if net.activation.smooth:
         return
     for l in net.hidden_layers:
-        hit = np.argwhere(fw.pre[l] == 0.0)
+        pre = fw.pre[l]
+        if np.count_nonzero(pre) == pre.size:       # the common case, without a temporary array
+            continue
+        hit = np.argwhere(pre == 0.0)
         if hit.size:
             alpha, k = (int(i) for i in hit[0])
             raise ValueError(
