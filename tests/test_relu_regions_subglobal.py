@@ -318,3 +318,16 @@ def test_histogram_exact_and_float():
     assert np.allclose([float(k) for k in hist_ex], list(fl.histogram()), atol=1e-12)
     with pytest.raises(ValueError, match="which"):
         fl.histogram("some")
+
+
+def test_differentiable_minimum_verdicts():
+    from lossland.relu_regions.model import from_paper, relu_objective
+    from lossland.relu_regions.subglobal import differentiable_minimum
+    obj = relu_objective([[-2.0], [2.0]], [-3.0, -1.0], 1, biases=False)    # 002, Fig. 2
+    m = differentiable_minimum(obj, from_paper(obj.net, [[-1.0]], [-1.5]))  # w1 w2 = 3/2, w1 < 0
+    assert m.minimum and m.gradient_norm < 1e-12 and m.kink_distance > 0.5
+    on_kink = differentiable_minimum(obj, from_paper(obj.net, [[0.0]], [1.0]))
+    assert not on_kink.minimum and on_kink.kink_distance == 0.0
+    assert not differentiable_minimum(obj, from_paper(obj.net, [[-1.0]], [-1.0])).minimum
+    with pytest.raises(ValueError, match="gtol"):
+        differentiable_minimum(obj, from_paper(obj.net, [[-1.0]], [-1.5]), gtol=0)

@@ -27,6 +27,7 @@ import math
 from collections import Counter
 from dataclasses import dataclass, field
 from fractions import Fraction
+from typing import NamedTuple
 
 import numpy as np
 from scipy.optimize import linprog
@@ -37,7 +38,7 @@ from .model import (check_pattern, check_relu_objective as _check, design_matrix
 
 __all__ = ["normal_equations", "blocks", "block_system", "Subglobal", "subglobal_minimum",
            "Realization", "realized", "canonical_patterns", "SubglobalTable", "enumerate_subglobal",
-           "DescentMinima", "descent_minima"]
+           "DescentMinima", "descent_minima", "MinimumCheck", "differentiable_minimum"]
 
 _LP_OPTIONS = {"primal_feasibility_tolerance": 1e-10, "dual_feasibility_tolerance": 1e-10}
 
@@ -548,6 +549,38 @@ class DescentMinima:
     minimum: np.ndarray
 
 
+class MinimumCheck(NamedTuple):
+    """:func:`differentiable_minimum`: the verdict and the three numbers it rests on."""
+
+    minimum: bool
+    kink_distance: float
+    gradient_norm: float
+    min_eigenvalue: float
+
+
+def differentiable_minimum(objective, theta, *, gtol: float = 1e-8, kink_tol: float = 1e-6) -> MinimumCheck:
+    """Is θ a differentiable local minimum of L_f, up to stated tolerances? (002, Corollary 2.7 (2))
+
+    ``kink_distance`` = min_ij |w_jᵀx_i + b_j| / (1 + |θ|) must exceed
+    ``kink_tol`` (θ is inside an open region, where L_f = L_{g_A}); the exact
+    gradient norm must be below ``gtol``; the smallest Hessian eigenvalue must
+    be above −1e-8 times the largest (PSD up to round-off). On a kink the
+    gradient and eigenvalue are inf and nan and the verdict is False.
+    """
+    objective = _check(objective)
+    gtol = check_real(gtol, "gtol", positive=True)
+    kink_tol = check_real(kink_tol, "kink_tol", positive=True)
+    theta = objective.net.check_params(theta)
+    Z = np.asarray(objective.forward(theta).pre[1])           # (N, h) pre-activations
+    dist = float(np.abs(Z).min() / (1.0 + np.linalg.norm(theta)))
+    if dist == 0.0:
+        return MinimumCheck(False, dist, math.inf, math.nan)
+    g = float(np.linalg.norm(objective.gradient(theta)))
+    e = np.linalg.eigvalsh(objective.hessian(theta))
+    ok = bool(dist > kink_tol and g < gtol and e[0] > -1e-8 * max(1.0, abs(e[-1])))
+    return MinimumCheck(ok, dist, g, float(e[0]))
+
+
 def descent_minima(objective, starts, *, gtol: float = 1e-8, kink_tol: float = 1e-6) -> DescentMinima:
     """BFGS on L_f from each row of ``starts``; which end points are differentiable local minima.
 
@@ -574,15 +607,9 @@ def descent_minima(objective, starts, *, gtol: float = 1e-8, kink_tol: float = 1
             theta = res.x
         except ValueError:                                     # a line search stepped on a kink
             theta = t0
-        Z = np.asarray(objective.forward(theta).pre[1])       # (N, h) pre-activations
-        dist = float(np.abs(Z).min() / (1.0 + np.linalg.norm(theta)))
-        g, ev, is_min = math.inf, math.nan, False
-        if dist > 0.0:                                         # differentiable: exact derivatives
-            g = float(np.linalg.norm(objective.gradient(theta)))
-            e = np.linalg.eigvalsh(objective.hessian(theta))
-            ev = float(e[0])
-            is_min = bool(dist > kink_tol and g < gtol and ev > -1e-8 * max(1.0, abs(e[-1])))
-        rows.append((theta, objective.value(theta), g, dist, ev, pattern(objective, theta), is_min))
+        m = differentiable_minimum(objective, theta, gtol=gtol, kink_tol=kink_tol)
+        rows.append((theta, objective.value(theta), m.gradient_norm, m.kink_distance,
+                     m.min_eigenvalue, pattern(objective, theta), m.minimum))
     cols = list(zip(*rows))
     return DescentMinima(np.array(cols[0]), np.array(cols[1]), np.array(cols[2]), np.array(cols[3]),
                          np.array(cols[4]), np.array(cols[5]), np.array(cols[6], dtype=bool))
